@@ -1,0 +1,3 @@
+from occupancy.cli import main
+
+main()

@@ -1,0 +1,24 @@
+"""The `occupancy` command. Each command group lives in its own module with an ``attach(app)``;
+heavy imports happen inside the commands so ``--help`` stays fast."""
+
+from __future__ import annotations
+
+import typer
+
+from occupancy.cli import demo, detect, ingest, models, register, serve
+
+app = typer.Typer(
+    name="occupancy",
+    help="Find homes whose meters and lights show signs of life the move-in register doesn't "
+    "explain. Settings come from OCCUPANCY_* environment variables (see README).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+for module in (register, ingest, detect, models, serve, demo):
+    module.attach(app)
+
+
+def main() -> None:
+    app()

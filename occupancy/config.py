@@ -1,0 +1,68 @@
+"""All settings in one place, read once from ``OCCUPANCY_*`` environment variables.
+
+Unset URLs mean "embedded": the demo and a newcomer's first run need no server installed.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OCCUPANCY_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Where embedded stores keep their files.")
+    mqtt_url: str | None = Field(
+        None, description="mqtt://[user:pass@]host:port of the broker; unset = embedded broker."
+    )
+    store_url: str | None = Field(
+        None,
+        description="Readings store; unset = embedded single-file store var/readings.sqlite "
+        "(also accepts sqlite:///path).",
+    )
+    db_url: str | None = Field(
+        None, description="SQLAlchemy URL for register, flags and users; unset = SQLite in var/."
+    )
+    timezone: str = Field("Asia/Shanghai", description="Local time of the communities served.")
+    topic_prefix: str = Field("occupancy/v1", description="Root of every MQTT topic we use.")
+    mqtt_client_id: str = Field("occupancy-ingester", description="Fixed so the session persists.")
+    mqtt_qos: int = Field(1, ge=0, le=1)
+    ingest_batch_size: int = Field(5000, ge=1, description="Readings per store write.")
+    ingest_flush_seconds: float = Field(1.0, gt=0, description="Longest a reading waits unwritten.")
+    window_days: int = Field(7, ge=1, le=60, description="Days of data the detector looks at.")
+    model_path: Path | None = Field(None, description="skops model file; unset = the shipped one.")
+    host: str = Field("127.0.0.1", description="Address `occupancy serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except Exception as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai"
+            ) from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.var_dir / 'readings.sqlite'}"
+
+    @property
+    def resolved_db_url(self) -> str:
+        return self.db_url or f"sqlite:///{self.var_dir / 'occupancy.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

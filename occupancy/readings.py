@@ -1,0 +1,40 @@
+"""The few value types that cross module seams (ingest -> store -> detect).
+
+Timestamps are Unix seconds (float, UTC): cheap to compare and sort in the hot ingest path;
+conversion to local time happens only where a human or an hour-of-day feature needs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class MeterReading:
+    """One cumulative energy-register reading, as a meter reports it."""
+
+    community: str
+    unit_id: str
+    ts: float
+    kwh: float
+
+
+@dataclass(frozen=True, slots=True)
+class LightReading:
+    """Whether a unit's lights were seen on at a moment (sensor or a night count)."""
+
+    community: str
+    unit_id: str
+    ts: float
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalEnergy:
+    """Energy used in (start, end], derived from two consecutive register readings."""
+
+    community: str
+    unit_id: str
+    start: float
+    end: float
+    kwh: float

@@ -1,0 +1,140 @@
+"""Hourly unit x time arrays: the one shape the detector reads, whatever store filled it.
+
+A window starts at a local midnight so that column ``h`` is local hour ``h % 24``; the
+detector relies on that instead of carrying time zones into numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+import numpy as np
+
+from occupancy.readings import IntervalEnergy, LightReading
+
+HOUR = 3600.0
+#: An hour counts as measured when at least this share of it is covered by readings;
+#: its energy is then scaled up to the full hour.
+MIN_HOUR_COVERAGE = 0.5
+
+
+@dataclass(frozen=True)
+class HourlyWindow:
+    """Energy, coverage and lights per unit and hour.
+
+    ``energy_kwh[i, h]``: energy of unit ``i`` in hour ``h``, scaled to the whole hour, NaN
+    where less than ``MIN_HOUR_COVERAGE`` of the hour was measured.
+    ``coverage[i, h]``: share of the hour covered by readings, in [0, 1].
+    ``lights_on[i, h]``: share of that hour's lights observations that saw lights on, NaN
+    where there was no observation.
+    """
+
+    unit_ids: list[str]
+    communities: list[str]
+    start: datetime
+    energy_kwh: np.ndarray
+    coverage: np.ndarray
+    lights_on: np.ndarray
+
+    @property
+    def hours(self) -> int:
+        return int(self.energy_kwh.shape[1])
+
+    @property
+    def days(self) -> int:
+        return self.hours // 24
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(hours=self.hours)
+
+    def index(self, unit_id: str) -> int:
+        return self.unit_ids.index(unit_id)
+
+
+def local_midnight(moment: datetime, tz: tzinfo) -> datetime:
+    """The local midnight at or before ``moment`` (aware, in ``tz``)."""
+    local = moment.astimezone(tz)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def window_bounds(end: datetime | None, days: int, tz: tzinfo) -> tuple[datetime, datetime]:
+    """Whole local days ending at the local midnight at or before ``end`` (default: now)."""
+    stop = local_midnight(end or datetime.now(tz), tz)
+    if end is not None and end.astimezone(tz) != stop:
+        stop = stop + timedelta(days=1)
+    return stop - timedelta(days=days), stop
+
+
+def aggregate_hourly(
+    energy: Iterable[IntervalEnergy],
+    lights: Iterable[LightReading],
+    start: datetime,
+    hours: int,
+    unit_ids: Sequence[str] | None = None,
+    communities: dict[str, str] | None = None,
+) -> HourlyWindow:
+    """Spread interval energy over the hours it overlaps, in proportion to the overlap.
+
+    Units are those given, or else every unit seen in the data (sorted). Intervals and
+    observations outside the window are ignored.
+    """
+    energy = list(energy)
+    lights = list(lights)
+    seen: dict[str, str] = dict(communities or {})
+    for item in energy:
+        seen.setdefault(item.unit_id, item.community)
+    for item in lights:
+        seen.setdefault(item.unit_id, item.community)
+    ids = list(unit_ids) if unit_ids is not None else sorted(seen)
+    row = {unit_id: i for i, unit_id in enumerate(ids)}
+    t0 = start.timestamp()
+    n = len(ids)
+    kwh = np.zeros((n, hours))
+    covered = np.zeros((n, hours))
+    on_count = np.zeros((n, hours))
+    obs_count = np.zeros((n, hours))
+
+    if energy:
+        rows = np.array([row.get(e.unit_id, -1) for e in energy])
+        a = (np.array([e.start for e in energy]) - t0) / HOUR
+        b = (np.array([e.end for e in energy]) - t0) / HOUR
+        e_kwh = np.array([e.kwh for e in energy])
+        keep = (rows >= 0) & (b > a) & (b > 0) & (a < hours)
+        rows, a, b, e_kwh = rows[keep], a[keep], b[keep], e_kwh[keep]
+        span = b - a
+        first = np.floor(a).astype(int)
+        last = np.ceil(b).astype(int) - 1
+        # Most intervals sit inside one hour: add those with one bincount-like call.
+        single = (first == last) & (first >= 0) & (first < hours)
+        np.add.at(kwh, (rows[single], first[single]), e_kwh[single])
+        np.add.at(covered, (rows[single], first[single]), span[single])
+        for i in np.flatnonzero(~single):
+            for h in range(max(first[i], 0), min(last[i], hours - 1) + 1):
+                overlap = min(b[i], h + 1) - max(a[i], h)
+                if overlap > 0:
+                    kwh[rows[i], h] += e_kwh[i] * overlap / span[i]
+                    covered[rows[i], h] += overlap
+
+    if lights:
+        rows = np.array([row.get(x.unit_id, -1) for x in lights])
+        h = np.floor((np.array([x.ts for x in lights]) - t0) / HOUR).astype(int)
+        on = np.array([x.on for x in lights], dtype=float)
+        keep = (rows >= 0) & (h >= 0) & (h < hours)
+        np.add.at(obs_count, (rows[keep], h[keep]), 1.0)
+        np.add.at(on_count, (rows[keep], h[keep]), on[keep])
+
+    coverage = np.clip(covered, 0.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = np.where(coverage >= MIN_HOUR_COVERAGE, kwh / np.maximum(covered, 1e-12), np.nan)
+        lights_on = np.where(obs_count > 0, on_count / obs_count, np.nan)
+    return HourlyWindow(
+        unit_ids=ids,
+        communities=[seen.get(u, "") for u in ids],
+        start=start,
+        energy_kwh=scaled,
+        coverage=coverage,
+        lights_on=lights_on,
+    )
