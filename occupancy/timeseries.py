@@ -76,19 +76,46 @@ def aggregate_hourly(
     unit_ids: Sequence[str] | None = None,
     communities: dict[str, str] | None = None,
 ) -> HourlyWindow:
-    """Spread interval energy over the hours it overlaps, in proportion to the overlap.
-
-    Units are those given, or else every unit seen in the data (sorted). Intervals and
-    observations outside the window are ignored.
-    """
+    """Build a window from value objects (files, tests); stores use ``aggregate_arrays``."""
     energy = list(energy)
     lights = list(lights)
     seen: dict[str, str] = dict(communities or {})
-    for item in energy:
+    for item in (*energy, *lights):
         seen.setdefault(item.unit_id, item.community)
-    for item in lights:
-        seen.setdefault(item.unit_id, item.community)
-    ids = list(unit_ids) if unit_ids is not None else sorted(seen)
+    return aggregate_arrays(
+        start,
+        hours,
+        unit_ids=list(unit_ids) if unit_ids is not None else sorted(seen),
+        communities=seen,
+        e_unit=[e.unit_id for e in energy],
+        e_start=np.array([e.start for e in energy], dtype=float),
+        e_end=np.array([e.end for e in energy], dtype=float),
+        e_kwh=np.array([e.kwh for e in energy], dtype=float),
+        l_unit=[x.unit_id for x in lights],
+        l_ts=np.array([x.ts for x in lights], dtype=float),
+        l_on=np.array([x.on for x in lights], dtype=float),
+    )
+
+
+def aggregate_arrays(
+    start: datetime,
+    hours: int,
+    *,
+    unit_ids: Sequence[str],
+    communities: dict[str, str],
+    e_unit: Sequence[str],
+    e_start: np.ndarray,
+    e_end: np.ndarray,
+    e_kwh: np.ndarray,
+    l_unit: Sequence[str] = (),
+    l_ts: np.ndarray | None = None,
+    l_on: np.ndarray | None = None,
+) -> HourlyWindow:
+    """Spread interval energy over the hours it overlaps, in proportion to the overlap.
+
+    Intervals and observations of other units or outside the window are ignored.
+    """
+    ids = list(unit_ids)
     row = {unit_id: i for i, unit_id in enumerate(ids)}
     t0 = start.timestamp()
     n = len(ids)
@@ -97,17 +124,17 @@ def aggregate_hourly(
     on_count = np.zeros((n, hours))
     obs_count = np.zeros((n, hours))
 
-    if energy:
-        rows = np.array([row.get(e.unit_id, -1) for e in energy])
-        a = (np.array([e.start for e in energy]) - t0) / HOUR
-        b = (np.array([e.end for e in energy]) - t0) / HOUR
-        e_kwh = np.array([e.kwh for e in energy])
+    if len(e_unit):
+        rows = np.fromiter((row.get(u, -1) for u in e_unit), dtype=np.int64, count=len(e_unit))
+        a = (np.asarray(e_start, dtype=float) - t0) / HOUR
+        b = (np.asarray(e_end, dtype=float) - t0) / HOUR
+        e_kwh = np.asarray(e_kwh, dtype=float)
         keep = (rows >= 0) & (b > a) & (b > 0) & (a < hours)
         rows, a, b, e_kwh = rows[keep], a[keep], b[keep], e_kwh[keep]
         span = b - a
-        first = np.floor(a).astype(int)
-        last = np.ceil(b).astype(int) - 1
-        # Most intervals sit inside one hour: add those with one bincount-like call.
+        first = np.floor(a).astype(np.int64)
+        last = np.ceil(b).astype(np.int64) - 1
+        # Most intervals sit inside one hour: add those in one vectorised step.
         single = (first == last) & (first >= 0) & (first < hours)
         np.add.at(kwh, (rows[single], first[single]), e_kwh[single])
         np.add.at(covered, (rows[single], first[single]), span[single])
@@ -118,13 +145,12 @@ def aggregate_hourly(
                     kwh[rows[i], h] += e_kwh[i] * overlap / span[i]
                     covered[rows[i], h] += overlap
 
-    if lights:
-        rows = np.array([row.get(x.unit_id, -1) for x in lights])
-        h = np.floor((np.array([x.ts for x in lights]) - t0) / HOUR).astype(int)
-        on = np.array([x.on for x in lights], dtype=float)
+    if len(l_unit) and l_ts is not None and l_on is not None:
+        rows = np.fromiter((row.get(u, -1) for u in l_unit), dtype=np.int64, count=len(l_unit))
+        h = np.floor((np.asarray(l_ts, dtype=float) - t0) / HOUR).astype(np.int64)
         keep = (rows >= 0) & (h >= 0) & (h < hours)
         np.add.at(obs_count, (rows[keep], h[keep]), 1.0)
-        np.add.at(on_count, (rows[keep], h[keep]), on[keep])
+        np.add.at(on_count, (rows[keep], h[keep]), np.asarray(l_on, dtype=float)[keep])
 
     coverage = np.clip(covered, 0.0, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -132,7 +158,7 @@ def aggregate_hourly(
         lights_on = np.where(obs_count > 0, on_count / obs_count, np.nan)
     return HourlyWindow(
         unit_ids=ids,
-        communities=[seen.get(u, "") for u in ids],
+        communities=[communities.get(u, "") for u in ids],
         start=start,
         energy_kwh=scaled,
         coverage=coverage,

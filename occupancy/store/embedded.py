@@ -1,0 +1,140 @@
+"""The embedded readings store: one SQLite file, no server to install.
+
+SQLite because it is in the standard library, transactional (a batch is committed or not),
+and its primary keys make rewrites idempotent: the same unit and timestamp written twice is
+stored once, so a redelivered MQTT batch is harmless.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from occupancy.readings import IntervalEnergy, LightReading, MeterReading
+from occupancy.store.base import StoreError
+from occupancy.timeseries import HOUR, HourlyWindow, aggregate_arrays
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS registers (
+    unit_id TEXT NOT NULL, ts REAL NOT NULL, community TEXT NOT NULL, kwh REAL NOT NULL,
+    PRIMARY KEY (unit_id, ts)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS energy (
+    unit_id TEXT NOT NULL, end_ts REAL NOT NULL, start_ts REAL NOT NULL,
+    community TEXT NOT NULL, kwh REAL NOT NULL,
+    PRIMARY KEY (unit_id, end_ts)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS energy_by_time ON energy (end_ts);
+CREATE TABLE IF NOT EXISTS lights (
+    unit_id TEXT NOT NULL, ts REAL NOT NULL, community TEXT NOT NULL, is_on INTEGER NOT NULL,
+    PRIMARY KEY (unit_id, ts)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lights_by_time ON lights (ts);
+"""
+
+#: The longest interval we accept decides how far before a window we must look for
+#: intervals that end inside it.
+MAX_INTERVAL_SECONDS = 24 * HOUR
+
+
+class EmbeddedStore:
+    """A ``ReadingStore`` in one SQLite file (``sqlite:///path`` or a plain path)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                f"cannot open the embedded store at {path}: {exc}; check the directory exists "
+                "and is writable, or set OCCUPANCY_STORE_URL"
+            ) from exc
+        # One connection shared by the ingester's writer and the web's readers.
+        self._lock = threading.Lock()
+
+    def write(
+        self,
+        registers: Sequence[MeterReading] = (),
+        energy: Sequence[IntervalEnergy] = (),
+        lights: Sequence[LightReading] = (),
+    ) -> None:
+        with self._lock:
+            try:
+                with self._conn:
+                    self._conn.executemany(
+                        "INSERT OR REPLACE INTO registers VALUES (?, ?, ?, ?)",
+                        [(r.unit_id, r.ts, r.community, r.kwh) for r in registers],
+                    )
+                    self._conn.executemany(
+                        "INSERT OR REPLACE INTO energy VALUES (?, ?, ?, ?, ?)",
+                        [(e.unit_id, e.end, e.start, e.community, e.kwh) for e in energy],
+                    )
+                    self._conn.executemany(
+                        "INSERT OR REPLACE INTO lights VALUES (?, ?, ?, ?)",
+                        [(x.unit_id, x.ts, x.community, int(x.on)) for x in lights],
+                    )
+            except sqlite3.Error as exc:
+                raise StoreError(f"writing to the embedded store {self.path} failed: {exc}") from exc
+
+    def hourly_window(
+        self, start: datetime, hours: int, unit_ids: Sequence[str] | None = None
+    ) -> HourlyWindow:
+        t0 = start.timestamp()
+        t1 = t0 + hours * HOUR
+        with self._lock:
+            energy = self._conn.execute(
+                "SELECT unit_id, community, start_ts, end_ts, kwh FROM energy "
+                "WHERE end_ts > ? AND end_ts <= ?",
+                (t0, t1 + MAX_INTERVAL_SECONDS),
+            ).fetchall()
+            lights = self._conn.execute(
+                "SELECT unit_id, community, ts, is_on FROM lights WHERE ts >= ? AND ts < ?",
+                (t0, t1),
+            ).fetchall()
+            if unit_ids is None:
+                known = self._conn.execute(
+                    "SELECT unit_id, community FROM registers WHERE ts >= ? AND ts <= ? "
+                    "GROUP BY unit_id",
+                    (t0, t1),
+                ).fetchall()
+            else:
+                known = []
+        communities: dict[str, str] = {}
+        for unit_id, community, *_ in (*known, *energy, *lights):
+            communities.setdefault(unit_id, community)
+        ids = list(unit_ids) if unit_ids is not None else sorted(communities)
+        e = list(zip(*energy, strict=True)) if energy else [(), (), (), (), ()]
+        x = list(zip(*lights, strict=True)) if lights else [(), (), (), ()]
+        return aggregate_arrays(
+            start,
+            hours,
+            unit_ids=ids,
+            communities=communities,
+            e_unit=e[0],
+            e_start=np.array(e[2], dtype=float),
+            e_end=np.array(e[3], dtype=float),
+            e_kwh=np.array(e[4], dtype=float),
+            l_unit=x[0],
+            l_ts=np.array(x[2], dtype=float),
+            l_on=np.array(x[3], dtype=float),
+        )
+
+    def last_registers(self) -> dict[str, MeterReading]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT r.unit_id, r.community, r.ts, r.kwh FROM registers r JOIN "
+                "(SELECT unit_id, MAX(ts) AS ts FROM registers GROUP BY unit_id) m "
+                "ON r.unit_id = m.unit_id AND r.ts = m.ts"
+            ).fetchall()
+        return {u: MeterReading(community=c, unit_id=u, ts=ts, kwh=k) for u, c, ts, k in rows}
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
