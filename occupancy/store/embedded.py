@@ -81,7 +81,7 @@ class EmbeddedStore:
                         [(x.unit_id, x.ts, x.community, int(x.on)) for x in lights],
                     )
             except sqlite3.Error as exc:
-                raise StoreError(f"writing to the embedded store {self.path} failed: {exc}") from exc
+                raise StoreError(f"writing to the store {self.path} failed: {exc}") from exc
 
     def hourly_window(
         self, start: datetime, hours: int, unit_ids: Sequence[str] | None = None

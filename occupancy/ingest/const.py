@@ -1,0 +1,36 @@
+"""Topics, limits and defaults of the ingest contract (documented in docs/mqtt.md)."""
+
+from __future__ import annotations
+
+TOPIC_PREFIX = "occupancy/v1"
+METER = "meter"
+LIGHTS = "lights"
+#: Topic levels: {prefix...}/{community}/{unit_id}/{kind}
+KINDS = (METER, LIGHTS)
+#: Characters MQTT reserves in topic levels; also refused in unit ids and communities.
+TOPIC_RESERVED = frozenset("/+#")
+MAX_ID_LENGTH = 64
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+#: A reading stamped further ahead than this is a meter clock gone wrong, not the future.
+MAX_FUTURE_SECONDS = 300.0
+#: Older than this is a replay from another era; raw retention is 90 days anyway.
+MAX_AGE_SECONDS = 400 * 86400.0
+#: Above this a 15-minute step is not a household (a 63 A single-phase supply is ~14.5 kW);
+#: treat it as a meter replacement or a register glitch.
+MAX_POWER_KW = 50.0
+#: A silence longer than this between two readings is a gap: its energy is kept in the raw
+#: register readings but not spread over hours it cannot be placed in.
+MAX_INTERVAL_SECONDS = 2 * 3600.0
+
+
+def subscriptions(prefix: str = TOPIC_PREFIX) -> list[str]:
+    return [f"{prefix}/+/+/{kind}" for kind in KINDS]
+
+
+def meter_topic(community: str, unit_id: str, prefix: str = TOPIC_PREFIX) -> str:
+    return f"{prefix}/{community}/{unit_id}/{METER}"
+
+
+def lights_topic(community: str, unit_id: str, prefix: str = TOPIC_PREFIX) -> str:
+    return f"{prefix}/{community}/{unit_id}/{LIGHTS}"
