@@ -1,0 +1,5 @@
+"""``python -m simulator`` runs the ``occupancy-sim`` command line."""
+
+from simulator.cli import main
+
+main()
