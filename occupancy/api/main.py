@@ -1,0 +1,50 @@
+"""The FastAPI application: wires the routers, templates' static files and error pages.
+
+``create_app(settings)`` takes settings so tests (and the demo) can point one process at
+their own database and store without touching the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from occupancy.api.deps import StoreRegistry
+from occupancy.api.errors import install_error_handlers
+from occupancy.api.routes import communities, flags, health, pages, units
+from occupancy.api.templating import STATIC_DIR
+from occupancy.config import Settings, get_settings
+
+api_router = APIRouter(prefix="/api")
+api_router.include_router(flags.router)
+api_router.include_router(units.router)
+api_router.include_router(communities.router)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new application; ``settings`` replaces ``get_settings()`` for every route."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.stores.close()
+
+    app = FastAPI(
+        title="occupancy",
+        summary="Homes whose meters show signs of life the move-in register doesn't explain.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.stores = StoreRegistry()
+    app.dependency_overrides[get_settings] = lambda: settings
+
+    app.include_router(health.router)
+    app.include_router(api_router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,46 @@
+"""``/api/units/{unit_id}``: one unit's register entry, open flags and recent readings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, HTTPException
+
+from occupancy.api.deps import NowDep, SessionDep, SettingsDep, StoreDep
+from occupancy.api.schemas import FlagPublic, HourlyConsumption, UnitDetail, UnitPublic
+from occupancy.api.unit_view import load_unit_view
+
+router = APIRouter(prefix="/units", tags=["units"])
+
+
+@router.get("/{unit_id:path}", response_model=UnitDetail)
+def read_unit(
+    unit_id: str,
+    session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    now: NowDep,
+    end: date | None = None,
+) -> UnitDetail:
+    """The last ``window_days`` local days up to and including today (or ``end``), hour by
+    hour; ``null`` marks hours with too little meter data to tell."""
+    view = load_unit_view(
+        session,
+        store,
+        unit_id,
+        days=settings.window_days,
+        tz=settings.tz,
+        now=now,
+        last_day=end,
+    )
+    if view is None:
+        raise HTTPException(
+            status_code=404, detail=f"unit {unit_id!r} has no register entry, flags or data"
+        )
+    return UnitDetail(
+        unit_id=view.unit_id,
+        community=view.community,
+        register_entry=UnitPublic.model_validate(view.register) if view.register else None,
+        flags=[FlagPublic.model_validate(f) for f in view.flags],
+        consumption=HourlyConsumption(start=view.window.start, hourly_kwh=view.window.hourly_kwh),
+    )

@@ -1,0 +1,51 @@
+"""Everything known about one unit, gathered for the JSON API and the unit page alike."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+
+from sqlalchemy.orm import Session
+
+from occupancy.api.consumption import UnitWindow, unit_window
+from occupancy.api.queries import CLOSED_STATES, get_unit, list_flags
+from occupancy.db.tables import Flag, Unit
+from occupancy.store.base import ReadingStore
+
+
+@dataclass(frozen=True)
+class UnitView:
+    unit_id: str
+    community: str
+    register: Unit | None
+    flags: Sequence[Flag]
+    window: UnitWindow
+
+
+def load_unit_view(
+    session: Session,
+    store: ReadingStore,
+    unit_id: str,
+    *,
+    days: int,
+    tz: tzinfo,
+    now: datetime,
+    last_day: date | None = None,
+    open_only: bool = True,
+) -> UnitView | None:
+    """The unit's register row, flags and recent readings; None when none of the three knows
+    the unit (a mistyped id), so the caller can answer 404."""
+    register = get_unit(session, unit_id)
+    every_flag, _ = list_flags(session, unit_id=unit_id)
+    window = unit_window(store, unit_id, days=days, tz=tz, now=now, last_day=last_day)
+    if register is None and not every_flag and not window.has_data:
+        return None
+    if register is not None:
+        community = register.community
+    elif every_flag:
+        community = every_flag[0].community
+    else:
+        community = window.community
+    flags = [f for f in every_flag if f.state not in CLOSED_STATES] if open_only else every_flag
+    return UnitView(unit_id, community, register, flags, window)
