@@ -9,12 +9,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from occupancy.api.schemas import CommunitySummary
-from occupancy.db.tables import Flag, Unit
+from occupancy.db.tables import CLOSED_FLAG_STATES, Flag, Unit
 from occupancy.flags.record import FLAG_KINDS
 
 #: States after which a flag no longer asks for a visit. The visit workflow (a later issue)
 #: owns these names; until it lands every flag the detector writes is "new", hence open.
-CLOSED_STATES = ("resolved", "dismissed")
+CLOSED_STATES = CLOSED_FLAG_STATES
 
 #: Urgent flags first (a vulnerable resident may need help), then the surest.
 FLAG_ORDER = (Flag.urgent.desc(), Flag.score.desc(), Flag.id)

@@ -1,9 +1,120 @@
-"""CLI: detect commands (being written)."""
+"""CLI: `occupancy detect`, from the configured store or, offline, from CSV files."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from occupancy.cli.output import console, fail, flags_table
+
+Opt = typer.Option
+
+
+def detect(
+    readings: Annotated[
+        Path | None, Opt(help="Offline: readings CSV (unit_id,ts,kwh; kwh = cumulative register).")
+    ] = None,
+    register: Annotated[Path | None, Opt(help="Offline: move-in register CSV.")] = None,
+    lights: Annotated[Path | None, Opt(help="Offline: lights CSV (unit_id,ts,on).")] = None,
+    out: Annotated[Path | None, Opt(help="Write flags to this CSV.")] = None,
+    days: Annotated[int | None, Opt(help="Window length in days (default 7).")] = None,
+    end: Annotated[
+        str | None,
+        Opt(
+            help="Window end (a date, e.g. 2026-03-08). Default: the last local midnight of "
+            "the data (offline) or of today (store)."
+        ),
+    ] = None,
+    model: Annotated[Path | None, Opt(help="skops model file; default: the shipped model.")] = None,
+    community: Annotated[
+        list[str] | None, Opt(help="Only these communities (store mode; repeatable).")
+    ] = None,
+) -> None:
+    """Score each unit's occupancy and flag where it disagrees with the move-in register.
+
+    With --readings (and --register, --out) it works on files and touches no database;
+    without, it reads the configured store and register and records the flags there.
+    """
+    from occupancy.config import get_settings
+
+    settings = get_settings()
+    days = days or settings.window_days
+    end_at = _parse_end(end, settings.tz) if end else None
+    if readings is not None:
+        if register is None or out is None:
+            fail("offline detection needs --register FILE and --out FILE as well as --readings")
+        result = _offline(readings, register, lights, out, days, end_at, model, settings.tz)
+    else:
+        from occupancy.detection.run import detect_from_store
+        from occupancy.store import open_store
+
+        store = open_store(settings.resolved_store_url)
+        try:
+            result = detect_from_store(
+                store,
+                settings.resolved_db_url,
+                tz=settings.tz,
+                days=days,
+                end=end_at,
+                communities=community,
+                model_path=model or settings.model_path,
+            )
+        finally:
+            store.close()
+        console.print(
+            f"run {result.run_id}: {len(result.flags)} flags "
+            f"({result.created} new, {result.updated} updated) recorded in the database"
+        )
+        if out is not None:
+            from occupancy.flags.csvfile import write_flags_csv
+
+            write_flags_csv(result.flags, out)
+    window = result.window
+    console.print(
+        f"window {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} "
+        f"({window.days} days), {len(window.unit_ids)} units, model {result.model_version}"
+    )
+    console.print(flags_table(result.flags, limit=15))
+    if out is not None:
+        console.print(f"flags written to {out}")
+
+
+def _offline(readings, register, lights, out, days, end_at, model, tz):
+    from occupancy.detection.files import FileFormatError, last_reading_time, window_from_files
+    from occupancy.detection.run import detect_window
+    from occupancy.flags.csvfile import write_flags_csv
+    from occupancy.register import RegisterImportError, load_register_csv
+    from occupancy.timeseries import window_bounds
+
+    try:
+        entries = load_register_csv(register)
+        if end_at is None:
+            end_at = datetime.fromtimestamp(last_reading_time(readings), tz)
+        start, _stop = window_bounds(end_at, days, tz)
+        communities = {u: e.community for u, e in entries.items()}
+        window = window_from_files(readings, lights, start, days, communities=communities)
+    except RegisterImportError as exc:
+        fail(f"the register file has errors:\n{exc}")
+    except (FileFormatError, OSError) as exc:
+        fail(str(exc))
+    ids = list(dict.fromkeys([*window.unit_ids, *entries]))
+    if len(ids) != len(window.unit_ids):  # registered units with no readings at all
+        window = window_from_files(readings, lights, start, days, ids, communities)
+    result = detect_window(window, entries, model)
+    write_flags_csv(result.flags, out)
+    return result
+
+
+def _parse_end(text: str, tz):
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--end {text!r} is not a date; use e.g. 2026-03-08 or 2026-03-08T00:00+08:00")
+    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
 def attach(app: typer.Typer) -> None:
-    """Register this module's commands on the main app."""
+    app.command("detect")(detect)

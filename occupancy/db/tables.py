@@ -11,6 +11,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+#: Review states after which a flag is no longer open; detection then raises a new one.
+CLOSED_FLAG_STATES = ("resolved", "dismissed", "closed")
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -1,4 +1,4 @@
-"""The offline file formats of docs/files.md: readings, lights and flags as CSV.
+"""The offline file formats of docs/files.md: readings and lights as CSV.
 
 Readings files go through the same ``IntervalConverter`` as live MQTT ingest, so a file and
 a stream of the same data give the same hourly window.
@@ -7,25 +7,15 @@ a stream of the same data give the same hourly window.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from occupancy.flags.record import FlagRecord
 from occupancy.ingest.intervals import to_intervals
 from occupancy.ingest.parsers.base import PayloadError, parse_timestamp
 from occupancy.readings import LightReading, MeterReading
 from occupancy.timeseries import HourlyWindow, aggregate_hourly
 
-FLAG_COLUMNS = [
-    "unit_id",
-    "community",
-    "kind",
-    "score",
-    "probability",
-    "urgent",
-    "evidence",
-]
 TRUE_WORDS = {"1", "true", "yes", "on", "y"}
 FALSE_WORDS = {"0", "false", "no", "off", "n"}
 
@@ -113,26 +103,3 @@ def last_reading_time(readings_csv: Path) -> float:
     if latest == float("-inf"):
         raise FileFormatError(f"{readings_csv}: no readings in the file")
     return latest
-
-
-def write_flags_csv(flags: Iterable[FlagRecord], path: Path) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(FLAG_COLUMNS)
-        for flag in flags:
-            prob = "" if flag.probability is None else f"{flag.probability:.4f}"
-            writer.writerow(
-                [
-                    flag.unit_id,
-                    flag.community,
-                    flag.kind,
-                    f"{flag.score:.4f}",
-                    prob,
-                    int(flag.urgent),
-                    flag.evidence_text,
-                ]
-            )
-            count += 1
-    return count
