@@ -1,9 +1,225 @@
-"""CLI: models commands (being written)."""
+"""CLI: ``occupancy train`` (fit and save the detector) and ``occupancy evaluate`` (score flags).
+
+Training reads simulator *output files* only (readings.csv, lights.csv, register.csv,
+truth.csv, meta.json), never the simulator itself, so the detector is trained on exactly what
+a deployment would see. Heavy imports happen inside the commands so ``--help`` stays fast.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from occupancy.evaluate import TruthRow
+    from occupancy.timeseries import HourlyWindow
+
+DATA_FILES = ("readings.csv", "truth.csv", "meta.json")
 
 
 def attach(app: typer.Typer) -> None:
     """Register this module's commands on the main app."""
+    app.command("train")(train_command)
+    app.command("evaluate")(evaluate_command)
+
+
+@dataclass(frozen=True)
+class _SimDir:
+    path: Path
+    meta: dict[str, Any]
+    window: HourlyWindow
+    truth: dict[str, TruthRow]
+
+
+def train_command(
+    data: Annotated[
+        list[Path],
+        typer.Option(
+            "--data",
+            exists=True,
+            file_okay=False,
+            help="Simulator output directory (readings.csv, lights.csv, truth.csv, meta.json); "
+            "repeat for several. All must have the same number of days.",
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", dir_okay=False, help="Model file to write (.skops).")
+    ],
+    holdout: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--holdout",
+            exists=True,
+            file_okay=False,
+            help="Simulator directory NOT used for training (also needs register.csv): flags "
+            "are raised on it and scored against its truth. Repeatable.",
+        ),
+    ] = None,
+    classifier: Annotated[
+        str, typer.Option("--classifier", help="logistic (default, shipped) or trees.")
+    ] = "logistic",
+    random_state: Annotated[int, typer.Option("--random-state", help="Seed of the fit.")] = 0,
+) -> None:
+    """Train the occupancy detector on simulator output and save it with skops + metadata."""
+    import numpy as np
+    from rich.console import Console
+
+    from occupancy.evaluate import evaluate
+    from occupancy.flags.rules import raise_flags, scoreable
+    from occupancy.models.features import HourlyFeatures
+    from occupancy.models.matrix import window_matrix
+    from occupancy.models.persistence import save_model
+    from occupancy.models.training import fit_detector
+    from occupancy.register import load_register_csv
+
+    out_console, err = Console(), Console(stderr=True)
+    if classifier not in ("logistic", "trees"):
+        err.print(f"[red]error:[/] --classifier must be logistic or trees, not {classifier!r}")
+        raise typer.Exit(2)
+    train_dirs = [_read_dir(path, err) for path in data]
+    days = {d.window.days for d in train_dirs}
+    if len(days) > 1:
+        err.print(f"[red]error:[/] training directories differ in days: {sorted(days)}")
+        raise typer.Exit(2)
+
+    xs, ys, sources = [], [], []
+    for d in train_dirs:
+        X = window_matrix(d.window)
+        truth = [d.truth[u] for u in d.window.unit_ids]
+        meter_ok = np.array([t.meter_ok for t in truth])
+        keep = meter_ok & scoreable(HourlyFeatures().summarize(X))
+        xs.append(X[keep])
+        ys.append(np.array([t.occupied for t in truth], dtype=int)[keep])
+        sources.append(
+            {
+                "dir": d.path.name,
+                "seed": d.meta.get("seed"),
+                "units": len(truth),
+                "used": int(keep.sum()),
+                "days": d.window.days,
+                "interval_minutes": d.meta.get("interval_minutes"),
+                "start": d.meta.get("start"),
+            }
+        )
+    X, y = np.vstack(xs), np.concatenate(ys)
+    out_console.print(f"Training on {len(y)} units ({int(y.sum())} occupied) from {len(data)} dirs")
+    pipeline, cv = fit_detector(X, y, classifier=classifier, random_state=random_state)
+    out_console.print(_cv_table(cv))
+
+    train_seeds = [s["seed"] for s in sources]
+    holdout_metrics: dict[str, Any] = {}
+    for path in holdout or []:
+        h = _read_dir(path, err, need_register=True)
+        if h.meta.get("seed") in train_seeds:
+            err.print(f"[yellow]warning:[/] holdout {path} uses training seed {h.meta['seed']}")
+        register = load_register_csv(path / "register.csv")
+        flags, _ = raise_flags(h.window, register, pipeline)
+        report = evaluate(flags, h.truth)
+        out_console.print(f"Held out: {_escape(str(path))} (seed {h.meta.get('seed')})")
+        out_console.print(report.table())
+        holdout_metrics[path.name] = {"seed": h.meta.get("seed"), **report.to_dict()}
+
+    metadata = {
+        "training_seeds": train_seeds,
+        "training_data": sources,
+        "units": int(len(y)),
+        "window_days": days.pop(),
+        "classifier": classifier,
+        "random_state": random_state,
+        "metrics": {"cross_validation": cv, "holdout": holdout_metrics},
+    }
+    sidecar = save_model(pipeline, out, metadata)
+    size = out.stat().st_size / 1024
+    out_console.print(f"Saved {out} ({size:.0f} KiB) and {sidecar.name}")
+
+
+def evaluate_command(
+    flags: Annotated[
+        Path,
+        typer.Option("--flags", exists=True, dir_okay=False, help="flags.csv (unit_id,kind,...)."),
+    ],
+    truth: Annotated[
+        Path,
+        typer.Option(
+            "--truth",
+            exists=True,
+            dir_okay=False,
+            help="truth.csv from the simulator (unit_id,archetype,occupied,registered,meter_ok).",
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Precision, recall and F1 of flags per kind against the simulator's truth."""
+    from rich.console import Console
+
+    from occupancy.evaluate import evaluate, load_flags_csv, load_truth_csv
+
+    err = Console(stderr=True)
+    try:
+        report = evaluate(load_flags_csv(flags), load_truth_csv(truth))
+    except (ValueError, KeyError) as exc:
+        err.print(f"[red]error:[/] {_escape(str(exc))}")
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(report.to_json())
+        return
+    Console().print(report.table())
+    if report.unknown_units:
+        err.print(f"[yellow]{len(report.unknown_units)} flagged units are not in the truth[/]")
+
+
+def _read_dir(path: Path, err: Console, *, need_register: bool = False) -> _SimDir:
+    """A simulator output directory as a window and its truth, or exit with what is missing."""
+    import json
+    from datetime import datetime
+
+    from occupancy.detection.files import window_from_files
+    from occupancy.evaluate import load_truth_csv
+
+    needed = (*DATA_FILES, "register.csv") if need_register else DATA_FILES
+    missing = [name for name in needed if not (path / name).is_file()]
+    if missing:
+        err.print(f"[red]error:[/] {_escape(str(path))} lacks {', '.join(missing)}")
+        raise typer.Exit(2)
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        start = datetime.fromisoformat(meta["start"])
+        days = int(meta["days"])
+        truth = load_truth_csv(path / "truth.csv")
+    except (ValueError, KeyError, TypeError) as exc:
+        err.print(f"[red]error:[/] cannot read {_escape(str(path))}: {_escape(str(exc))}")
+        raise typer.Exit(2) from None
+    lights = path / "lights.csv"
+    window = window_from_files(
+        path / "readings.csv",
+        lights if lights.is_file() else None,
+        start,
+        days,
+        unit_ids=list(truth),
+    )
+    return _SimDir(path=path, meta=meta, window=window, truth=truth)
+
+
+def _cv_table(cv: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"P(occupied), {cv.get('cv_folds', 0)}-fold out-of-fold")
+    for name in ("units", "occupied", "accuracy", "roc_auc", "brier", "log_loss"):
+        table.add_column(name, justify="right")
+    table.add_row(
+        *(str(cv.get(k, "")) for k in ("units", "occupied", "accuracy", "roc_auc")),
+        str(cv.get("brier", "")),
+        str(cv.get("log_loss", "")),
+    )
+    return table
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
