@@ -61,7 +61,12 @@ def local_midnight(moment: datetime, tz: tzinfo) -> datetime:
 
 
 def window_bounds(end: datetime | None, days: int, tz: tzinfo) -> tuple[datetime, datetime]:
-    """Whole local days ending at the local midnight at or before ``end`` (default: now)."""
+    """``days`` whole local days ending at a local midnight.
+
+    Without ``end``, the midnight at or before now (today, still partial, is left out). An
+    explicit ``end`` inside a day rounds up to the next midnight, so the day holding ``end``
+    (say, the last reading's time) is included.
+    """
     stop = local_midnight(end or datetime.now(tz), tz)
     if end is not None and end.astimezone(tz) != stop:
         stop = stop + timedelta(days=1)

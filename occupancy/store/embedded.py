@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -88,7 +89,7 @@ class EmbeddedStore:
     ) -> HourlyWindow:
         t0 = start.timestamp()
         t1 = t0 + hours * HOUR
-        with self._lock:
+        with self._lock, self._reading():
             energy = self._conn.execute(
                 "SELECT unit_id, community, start_ts, end_ts, kwh FROM energy "
                 "WHERE end_ts > ? AND end_ts <= ?",
@@ -127,13 +128,21 @@ class EmbeddedStore:
         )
 
     def last_registers(self) -> dict[str, MeterReading]:
-        with self._lock:
+        with self._lock, self._reading():
             rows = self._conn.execute(
                 "SELECT r.unit_id, r.community, r.ts, r.kwh FROM registers r JOIN "
                 "(SELECT unit_id, MAX(ts) AS ts FROM registers GROUP BY unit_id) m "
                 "ON r.unit_id = m.unit_id AND r.ts = m.ts"
             ).fetchall()
         return {u: MeterReading(community=c, unit_id=u, ts=ts, kwh=k) for u, c, ts, k in rows}
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Report a failed read as a ``StoreError`` (the web answers 503, not 500)."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading from the store {self.path} failed: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:

@@ -36,7 +36,10 @@ def parse_timestamp(value: object) -> float:
     if isinstance(value, bool):
         raise PayloadError("bad_ts", "ts must be ISO 8601 with an offset or Unix seconds")
     if isinstance(value, int | float):
-        ts = float(value)
+        try:
+            ts = float(value)
+        except OverflowError:  # JSON integers are unbounded
+            ts = math.inf
         if not math.isfinite(ts):
             raise PayloadError("bad_ts", "ts is not a finite number")
         if ts > 1e11:

@@ -32,7 +32,10 @@ def parse(
         kwh = doc.get("kwh")
         if isinstance(kwh, bool) or not isinstance(kwh, int | float):
             raise PayloadError("bad_kwh", "kwh is missing or not a number")
-        kwh = float(kwh)
+        try:
+            kwh = float(kwh)
+        except OverflowError:  # JSON integers are unbounded
+            kwh = math.inf
         if not math.isfinite(kwh) or kwh < 0 or kwh > MAX_REGISTER_KWH:
             raise PayloadError("bad_kwh", f"kwh {kwh} is not a plausible register value")
         return [MeterReading(community=community, unit_id=unit_id, ts=ts, kwh=kwh)]
