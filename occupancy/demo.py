@@ -56,6 +56,7 @@ def run_demo(
     seed: int = 42,
     workdir: Path = Path("var/demo"),
     console: Console | None = None,
+    broker_kind: str = "mosquitto",
 ) -> DemoResult:
     """Run the batch part of the demo in a fresh ``workdir`` and return what it found."""
     from simulator import generate_community, write_community
@@ -94,7 +95,7 @@ def run_demo(
         console.print(f"register: {summary.created} units imported")
 
         expected = count_rows(sim_dir / "readings.csv") + count_rows(sim_dir / "lights.csv")
-        with EmbeddedBroker() as broker:
+        with EmbeddedBroker(prefer=broker_kind) as broker:
             console.print(f"broker: embedded {broker.kind} on {broker.url}")
             store = open_store(settings.resolved_store_url)
             ingester = Ingester(store, batch_size=settings.ingest_batch_size)

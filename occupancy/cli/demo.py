@@ -21,6 +21,9 @@ def demo(
     workdir: Annotated[Path, Opt(help="Fresh working directory (deleted first).")] = Path(
         "var/demo"
     ),
+    broker: Annotated[
+        str, Opt(help="Embedded broker: mosquitto (if installed, else amqtt) or amqtt.")
+    ] = "mosquitto",
 ) -> None:
     """Simulate a community, publish it over MQTT, ingest, detect, score against the truth.
 
@@ -30,7 +33,9 @@ def demo(
     from occupancy.demo import print_summary, run_demo
 
     try:
-        result = run_demo(units=units, days=days, seed=seed, workdir=workdir, console=console)
+        result = run_demo(
+            units=units, days=days, seed=seed, workdir=workdir, console=console, broker_kind=broker
+        )
     except (RuntimeError, OSError, TimeoutError) as exc:
         fail(f"the demo stopped: {exc}")
     print_summary(result, console)
