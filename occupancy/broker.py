@@ -108,8 +108,17 @@ class EmbeddedBroker:
         ready = threading.Event()
         failure: list[BaseException] = []
 
+        # amqtt logs its own retries (PUBACK timeouts under load, probes) as tracebacks; they
+        # are not ours to fix and would bury the demo's output. Keep them for --debug only.
+        logging.getLogger("amqtt").setLevel(logging.CRITICAL)
+
         def run() -> None:
             loop = asyncio.new_event_loop()
+            loop.set_exception_handler(
+                lambda _loop, ctx: log.debug(
+                    "amqtt: %s", ctx.get("message"), exc_info=ctx.get("exception")
+                )
+            )
             self._loop = loop
             asyncio.set_event_loop(loop)
             try:
