@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from occupancy.api.schemas import CommunitySummary
@@ -17,6 +17,9 @@ from occupancy.flags.record import FLAG_KINDS
 CLOSED_STATES = CLOSED_FLAG_STATES
 
 #: Urgent flags first (a vulnerable resident may need help), then the surest.
+#: Counted with CASE: sum() over a Boolean column comes back typed Boolean (5 urgent flags
+#: read as True, i.e. 1), and PostgreSQL has no sum(boolean) at all.
+URGENT_COUNT = func.sum(case((Flag.urgent.is_(True), 1), else_=0))
 FLAG_ORDER = (Flag.urgent.desc(), Flag.score.desc(), Flag.id)
 
 
@@ -91,7 +94,7 @@ def community_summaries(session: Session, community: str | None = None) -> list[
     registered are exactly what a secretary must see.
     """
     units = select(Unit.community, func.count(Unit.unit_id)).group_by(Unit.community)
-    flags = select(Flag.community, Flag.kind, func.count(Flag.id), func.sum(Flag.urgent)).where(
+    flags = select(Flag.community, Flag.kind, func.count(Flag.id), URGENT_COUNT).where(
         Flag.state.not_in(CLOSED_STATES)
     )
     if community is not None:
