@@ -11,11 +11,12 @@ import logging
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +50,6 @@ def find_mosquitto() -> str | None:
     return "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
 
 
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"broker did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
-
-
 class EmbeddedBroker:
     """A broker on 127.0.0.1 that lives as long as this object (use it as a context manager)."""
 
@@ -68,9 +58,7 @@ class EmbeddedBroker:
         self.kind = ""
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._amqtt = None
+        self._log: BinaryIO | None = None
         self.prefer = prefer
 
     @property
@@ -81,11 +69,27 @@ class EmbeddedBroker:
         binary = find_mosquitto() if self.prefer == "mosquitto" else None
         if binary:
             self._start_mosquitto(binary)
-            wait_for_port(self.port)
         else:
-            self._start_amqtt()  # returns once listening; a bare probe would only log noise
+            self._start_amqtt()
+        self._wait_until_listening()
         log.info("embedded %s broker on %s", self.kind, self.url)
         return self
+
+    def _wait_until_listening(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                log_file = Path(self._tmp.name) / "log" if self._tmp else None
+                detail = log_file.read_text(errors="replace")[-1000:] if log_file else ""
+                self.stop()
+                raise RuntimeError(f"the embedded {self.kind} broker exited: {detail.strip()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise TimeoutError(f"the embedded {self.kind} broker did not listen within {timeout} s")
 
     def _start_mosquitto(self, binary: str) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="occupancy-mosquitto-")
@@ -97,45 +101,15 @@ class EmbeddedBroker:
         self.kind = "mosquitto"
 
     def _start_amqtt(self) -> None:
-        from amqtt.broker import Broker
-
-        config = {
-            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{self.port}"}},
-            "plugins": {
-                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
-            },
-        }
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        # amqtt logs its own retries (PUBACK timeouts under load, probes) as tracebacks; they
-        # are not ours to fix and would bury the demo's output. Keep them for --debug only.
-        logging.getLogger("amqtt").setLevel(logging.CRITICAL)
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            loop.set_exception_handler(
-                lambda _loop, ctx: log.debug(
-                    "amqtt: %s", ctx.get("message"), exc_info=ctx.get("exception")
-                )
-            )
-            self._loop = loop
-            asyncio.set_event_loop(loop)
-            try:
-                self._amqtt = Broker(config, loop=loop)
-                loop.run_until_complete(self._amqtt.start())
-            except BaseException as exc:  # reported to the starting thread
-                failure.append(exc)
-                ready.set()
-                return
-            ready.set()
-            loop.run_forever()
-
-        self._thread = threading.Thread(target=run, name="amqtt-broker", daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        if failure:
-            raise RuntimeError(f"the embedded amqtt broker failed to start: {failure[0]}")
+        # Its own process, like Mosquitto: in-process, the broker's event loop competes with
+        # the ingester for the GIL, stalls past the keep-alive and drops the connection.
+        self._tmp = tempfile.TemporaryDirectory(prefix="occupancy-amqtt-")
+        self._log = open(Path(self._tmp.name) / "log", "wb")  # noqa: SIM115 - closed in stop()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "occupancy.broker", str(self.port)],
+            stdout=self._log,
+            stderr=self._log,
+        )
         self.kind = "amqtt"
 
     def stop(self) -> None:
@@ -146,16 +120,9 @@ class EmbeddedBroker:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
             self._proc = None
-        if self._loop is not None and self._amqtt is not None:
-            fut = asyncio.run_coroutine_threadsafe(self._amqtt.shutdown(), self._loop)
-            try:
-                fut.result(5)
-            except Exception:  # shutting down anyway
-                log.debug("amqtt shutdown raised", exc_info=True)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            if self._thread is not None:
-                self._thread.join(5)
-            self._loop = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
@@ -170,3 +137,24 @@ class EmbeddedBroker:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+async def _serve_amqtt(port: int) -> None:
+    from amqtt.broker import Broker
+
+    broker = Broker(
+        {
+            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
+            },
+        }
+    )
+    await broker.start()
+    await asyncio.Event().wait()  # until the parent terminates us
+
+
+if __name__ == "__main__":
+    # amqtt logs its own retries and port probes as tracebacks; they are not ours to fix.
+    logging.basicConfig(level=logging.CRITICAL)
+    asyncio.run(_serve_amqtt(int(sys.argv[1])))

@@ -1,0 +1,45 @@
+"""`occupancy demo --no-serve` end to end, through each embedded broker: Mosquitto (what
+this machine has) and amqtt (what a machine without Mosquitto falls back to)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from occupancy.cli import app
+
+
+@pytest.mark.parametrize("broker", ["mosquitto", "amqtt"])
+def test_demo_prints_summary_with_precision_and_recall(broker: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "demo",
+            "--no-serve",
+            "--units",
+            "40",
+            "--days",
+            "7",
+            "--seed",
+            "4242",
+            "--broker",
+            broker,
+            "--workdir",
+            str(tmp_path / "demo"),
+        ],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert f"embedded {broker}" in result.output
+    assert "demo summary" in result.output
+    row = re.search(
+        r"unregistered_activity\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*(\d+)\s*│\s*([\d.]+)\s*│\s*([\d.]+)",
+        result.output,
+    )
+    assert row, result.output
+    tp, _fp, _fn, precision, recall = row.groups()
+    assert int(tp) > 0 and float(precision) >= 0.9 and float(recall) >= 0.9
+    assert (tmp_path / "demo" / "occupancy.db").is_file()
