@@ -66,6 +66,15 @@ class EmbeddedBroker:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self) -> EmbeddedBroker:
+        # A broker already on the port would answer our readiness probe and be mistaken
+        # for ours; refuse early instead.
+        with socket.socket() as probe:
+            # Like the brokers themselves: TIME_WAIT leftovers don't count, a listener does.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", self.port))
+            except OSError as exc:
+                raise OSError(f"port {self.port} on 127.0.0.1 is already in use") from exc
         binary = find_mosquitto() if self.prefer == "mosquitto" else None
         if binary:
             self._start_mosquitto(binary)

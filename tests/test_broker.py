@@ -56,3 +56,19 @@ def test_qos1_round_trip(prefer: str) -> None:
     # Stopped: the port is free again.
     with EmbeddedBroker(port=broker.port, prefer=prefer) as again:
         assert again.port == broker.port
+
+
+def test_refuses_a_port_that_is_already_taken() -> None:
+    """Otherwise the readiness probe would reach the other broker and we would think it ours."""
+    import socket
+
+    import pytest
+
+    from occupancy.broker import EmbeddedBroker
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match=f"port {port} .* already in use"):
+            EmbeddedBroker(port=port).start()

@@ -66,7 +66,8 @@ def detect(
             store.close()
         console.print(
             f"run {result.run_id}: {len(result.flags)} flags "
-            f"({result.created} new, {result.updated} updated) recorded in the database"
+            f"({result.created} new, {result.updated} updated; {result.withdrawn} earlier flags "
+            "withdrawn) recorded in the database"
         )
         if out is not None:
             from occupancy.flags.csvfile import write_flags_csv

@@ -12,7 +12,11 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, Stri
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: Review states after which a flag is no longer open; detection then raises a new one.
-CLOSED_FLAG_STATES = ("resolved", "dismissed", "closed")
+CLOSED_FLAG_STATES = ("resolved", "dismissed", "closed", "withdrawn")
+#: A flag nobody has acted on yet; detection may withdraw it when its evidence is gone.
+NEW_FLAG_STATE = "new"
+#: Set by detection, never by a person: a later run no longer saw what raised the flag.
+WITHDRAWN_FLAG_STATE = "withdrawn"
 
 
 def utcnow() -> datetime:

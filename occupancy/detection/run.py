@@ -17,7 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from occupancy.db.session import session_scope
-from occupancy.db.tables import CLOSED_FLAG_STATES, DetectionRun, Flag, utcnow
+from occupancy.db.tables import (
+    CLOSED_FLAG_STATES,
+    NEW_FLAG_STATE,
+    WITHDRAWN_FLAG_STATE,
+    DetectionRun,
+    Flag,
+    utcnow,
+)
 from occupancy.flags.record import FlagRecord
 from occupancy.flags.rules import raise_flags
 from occupancy.models.persistence import load_detector
@@ -36,6 +43,7 @@ class DetectionResult:
     run_id: int | None = None
     created: int = 0
     updated: int = 0
+    withdrawn: int = 0
 
 
 def model_version(metadata: dict[str, Any]) -> str:
@@ -92,29 +100,54 @@ def detect_from_store(
         )
         session.add(run)
         session.flush()
-        created, updated = persist_flags(session, result.flags, run)
+        created, updated, withdrawn = persist_flags(
+            session, result.flags, run, scored_units=window.unit_ids
+        )
         run.flags_raised = len(result.flags)
         run.finished_at = utcnow()
         run_id = run.id
     return DetectionResult(
-        window, result.flags, result.probability, result.model_version, run_id, created, updated
+        window,
+        result.flags,
+        result.probability,
+        result.model_version,
+        run_id,
+        created,
+        updated,
+        withdrawn,
     )
 
 
 def persist_flags(
-    session: Session, flags: Sequence[FlagRecord], run: DetectionRun
-) -> tuple[int, int]:
-    """Update the open flag of each unit and kind, or add one: re-running never duplicates."""
+    session: Session,
+    flags: Sequence[FlagRecord],
+    run: DetectionRun,
+    scored_units: Sequence[str] = (),
+) -> tuple[int, int, int]:
+    """Update the open flag of each unit and kind, or add one: re-running never duplicates.
+
+    A flag still ``new`` (nobody has acted on it) whose unit this run looked at but no
+    longer flags for that kind is withdrawn, so the list shows what the data says now.
+    Flags a person has taken up are left for that person to close.
+    Returns (created, updated, withdrawn).
+    """
     open_flags = {
         (f.unit_id, f.kind): f
         for f in session.scalars(select(Flag).where(Flag.state.not_in(CLOSED_FLAG_STATES)))
     }
     now = utcnow()
     created = updated = 0
+    raised = set()
     for record in flags:
+        raised.add((record.unit_id, record.kind))
         row = open_flags.get((record.unit_id, record.kind))
         if row is None:
-            row = Flag(unit_id=record.unit_id, kind=record.kind, first_raised_at=now, state="new")
+            row = Flag(
+                unit_id=record.unit_id,
+                kind=record.kind,
+                first_raised_at=now,
+                state=NEW_FLAG_STATE,
+            )
             session.add(row)
             created += 1
         else:
@@ -127,7 +160,13 @@ def persist_flags(
         row.evidence = dict(record.evidence)
         row.run_id = run.id
         row.last_raised_at = now
-    return created, updated
+    withdrawn = 0
+    looked_at = set(scored_units)
+    for key, row in open_flags.items():
+        if key not in raised and row.unit_id in looked_at and row.state == NEW_FLAG_STATE:
+            row.state = WITHDRAWN_FLAG_STATE
+            withdrawn += 1
+    return created, updated, withdrawn
 
 
 def _select(window: HourlyWindow, rows: list[int]) -> HourlyWindow:
