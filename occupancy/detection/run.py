@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -84,17 +84,20 @@ def detect_from_store(
             register.update(load_register(session, community))
     window = store.hourly_window(start, days * 24)
     if communities:
-        keep = [i for i, c in enumerate(window.communities) if c in set(communities)]
+        wanted = set(communities)
+        keep = [i for i, c in enumerate(window.communities) if c in wanted]
         window = _select(window, keep)
     # Registered units that never reported belong in the window as all-missing rows.
-    missing = [u for u in register if u not in set(window.unit_ids)]
+    present = set(window.unit_ids)
+    missing = [u for u in register if u not in present]
     if missing:
         window = store.hourly_window(start, days * 24, [*window.unit_ids, *missing])
     result = detect_window(window, register, model_path)
     with session_scope(db_url) as session:
+        # UTC: SQLite drops the zone, and naive times read back as UTC everywhere else.
         run = DetectionRun(
-            window_start=start,
-            window_end=stop,
+            window_start=start.astimezone(UTC),
+            window_end=stop.astimezone(UTC),
             model_version=result.model_version,
             units_scored=int(np.isfinite(result.probability).sum()),
         )

@@ -51,3 +51,23 @@ def test_rerun_updates_and_withdraws_only_untouched_flags(tmp_path: Path) -> Non
     with session_scope(url) as session:
         b_flags = session.scalars(select(Flag.state).where(Flag.unit_id == "b")).all()
     assert sorted(b_flags) == ["new", "withdrawn"]
+
+
+def test_run_window_is_stored_in_utc(tmp_path: Path) -> None:
+    """SQLite drops zones; a Shanghai midnight must not read back as 08:00."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from occupancy.detection.run import detect_from_store
+    from occupancy.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    store = open_store(f"sqlite:///{tmp_path / 'readings.sqlite'}")
+    tz = ZoneInfo("Asia/Shanghai")
+    end = datetime(2026, 3, 8, tzinfo=tz)
+    result = detect_from_store(store, url, tz=tz, days=1, end=end)
+    store.close()
+    with session_scope(url) as session:
+        run = session.get(DetectionRun, result.run_id)
+        start = run.window_start.replace(tzinfo=run.window_start.tzinfo or UTC)
+    assert start == end - timedelta(days=1)
