@@ -7,12 +7,14 @@ a stream of the same data give the same hourly window.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from occupancy.ingest.intervals import to_intervals
 from occupancy.ingest.parsers.base import PayloadError, parse_timestamp
+from occupancy.ingest.parsers.jsonv1 import MAX_REGISTER_KWH
 from occupancy.readings import LightReading, MeterReading
 from occupancy.timeseries import HourlyWindow, aggregate_hourly
 
@@ -58,6 +60,11 @@ def read_readings_csv(path: Path, communities: dict[str, str] | None = None) -> 
             raise FileFormatError(
                 f"{path}: line {line}, column kwh: {row['kwh']!r} is not a number"
             ) from exc
+        if not math.isfinite(kwh) or not 0 <= kwh <= MAX_REGISTER_KWH:
+            raise FileFormatError(
+                f"{path}: line {line}, column kwh: {row['kwh']!r} is not a plausible register "
+                f"value (0 to {MAX_REGISTER_KWH:g} kWh, as on MQTT)"
+            )
         community = (row.get("community") or "").strip() or communities.get(unit_id, "")
         out.append(MeterReading(community, unit_id, _ts(path, line, row["ts"]), kwh))
     return out

@@ -108,6 +108,9 @@ def test_window_from_files_matches_hand_computed_energy(tmp_path: Path) -> None:
         ("unit_id,ts\na,2026-03-01T00:00:00+08:00\n", "missing column(s) kwh"),
         ("unit_id,ts,kwh\na,2026-03-01T00:00:00,1\n", "line 2, column ts"),
         ("unit_id,ts,kwh\na,2026-03-01T00:00:00+08:00,abc\n", "line 2, column kwh"),
+        ("unit_id,ts,kwh\na,2026-03-01T00:00:00+08:00,nan\n", "line 2, column kwh"),
+        ("unit_id,ts,kwh\na,2026-03-01T00:00:00+08:00,-1\n", "line 2, column kwh"),
+        ("unit_id,ts,kwh\na,2026-03-01T00:00:00+08:00,inf\n", "line 2, column kwh"),
     ],
 )
 def test_bad_readings_file_names_line_and_column(tmp_path: Path, content: str, needle: str) -> None:
