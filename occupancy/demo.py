@@ -30,6 +30,8 @@ from occupancy.ingest.mqtt_source import MqttSource
 from occupancy.register.repository import import_register_file
 from occupancy.store import open_store
 
+#: The demo deletes its workdir on the next run only if this file says it made it.
+MARKER = ".occupancy-demo"
 #: Give up waiting for the ingester when nothing new arrived for this long.
 STALL_SECONDS = 30.0
 
@@ -63,8 +65,14 @@ def run_demo(
 
     console = console or Console()
     timings: dict[str, float] = {}
-    if workdir.exists():
+    if workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / MARKER).is_file():
+            raise RuntimeError(
+                f"{workdir} is not empty and was not made by the demo; choose another --workdir"
+            )
         shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / MARKER).write_text("made by occupancy demo; deleted by the next demo run\n")
     sim_dir = workdir / "simulated"
     settings = Settings(
         var_dir=workdir,

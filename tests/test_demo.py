@@ -43,3 +43,13 @@ def test_demo_prints_summary_with_precision_and_recall(broker: str, tmp_path: Pa
     tp, _fp, _fn, precision, recall = row.groups()
     assert int(tp) > 0 and float(precision) >= 0.9 and float(recall) >= 0.9
     assert (tmp_path / "demo" / "occupancy.db").is_file()
+
+
+def test_demo_refuses_to_delete_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work", encoding="utf-8")
+    result = CliRunner().invoke(app, ["demo", "--no-serve", "--workdir", str(precious)])
+    assert result.exit_code == 1
+    assert "not made by the demo" in result.output
+    assert (precious / "thesis.txt").read_text(encoding="utf-8") == "years of work"
