@@ -9,11 +9,13 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from occupancy.api.main import create_app
 from occupancy.config import Settings
+from occupancy.detection.files import window_from_files
 from occupancy.detection.run import detect_from_store
 from occupancy.evaluate import load_truth_csv
 from occupancy.ingest.ingester import Ingester
@@ -74,6 +76,23 @@ def test_every_message_reached_the_store(pipeline) -> None:
     assert stats.accepted == pipeline["published"]
     assert not stats.rejected
     assert stats.store_errors == 0
+    assert stats.stored_registers + stats.stored_lights == pipeline["published"]
+
+
+def test_stored_window_equals_the_files_read_offline(pipeline) -> None:
+    """What went through MQTT and the store is exactly what the files say."""
+    window = pipeline["result"].window
+    offline = window_from_files(
+        pipeline["sim"] / "readings.csv",
+        pipeline["sim"] / "lights.csv",
+        window.start,
+        DAYS,
+        unit_ids=window.unit_ids,
+    )
+    np.testing.assert_allclose(window.energy_kwh, offline.energy_kwh, equal_nan=True)
+    np.testing.assert_array_equal(window.coverage, offline.coverage)
+    np.testing.assert_array_equal(window.lights_on, offline.lights_on)
+    assert np.isfinite(window.energy_kwh).mean() > 0.9
 
 
 def test_unregistered_activity_units_are_the_true_ones(pipeline) -> None:
@@ -115,10 +134,17 @@ def test_api_serves_the_flags(pipeline) -> None:
     body = client.get("/api/flags", params={"kind": "unregistered_activity", "limit": 500}).json()
     assert {f["unit_id"] for f in body["data"]} == flagged(result, "unregistered_activity")
     unit = sorted(flagged(result, "unregistered_activity"))[0]
-    detail = client.get(f"/api/units/{unit}", params={"end": pipeline["end"].date().isoformat()})
+    # The API's `end` is the last day shown; detection's is the exclusive midnight.
+    last_day = (pipeline["end"] - timedelta(days=1)).date().isoformat()
+    detail = client.get(f"/api/units/{unit}", params={"end": last_day})
     assert detail.status_code == 200
     hourly = detail.json()["consumption"]["hourly_kwh"]
-    assert sum(v for v in hourly if v is not None) > 0
+    row = result.window.energy_kwh[result.window.index(unit)]
+    assert len(hourly) == len(row)
+    for shown, stored in zip(hourly, row, strict=True):
+        assert (shown is None) == bool(np.isnan(stored))
+        if shown is not None:
+            assert shown == pytest.approx(stored, abs=1e-6)
     page = client.get("/communities/e2e-community")
     assert page.status_code == 200 and unit in page.text
 
