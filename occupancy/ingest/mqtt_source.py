@@ -26,7 +26,8 @@ from occupancy.ingest.ingester import Ingester
 log = logging.getLogger(__name__)
 
 #: Keep the broker's session (and its queued QoS 1 messages) this long while we are away,
-#: so a restart loses nothing.
+#: so messages sent while we are stopped are delivered when we return (acks still go out
+#: on receipt, not after the store commits: see docs/mqtt.md).
 SESSION_EXPIRY_SECONDS = 24 * 3600
 KEEPALIVE_SECONDS = 30
 #: Let the broker send this many QoS 1 messages before our acks; the default (65535 for
