@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,18 +43,6 @@ def payload(ts: float, **fields: object) -> bytes:
 def feed_meter(ingester: Ingester, registers: list[float], unit: str = "3-501", t0=EIGHT) -> None:
     for k, kwh in enumerate(registers):
         ingester.handle(meter_topic("east", unit), payload(t0 + k * Q, kwh=kwh))
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "readings.sqlite"
-
-
-@pytest.fixture
-def store(path: Path) -> Iterator[EmbeddedStore]:
-    store = EmbeddedStore(path)
-    yield store
-    store.close()
 
 
 @pytest.fixture

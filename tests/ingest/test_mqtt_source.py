@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
@@ -72,18 +71,6 @@ def publish(mosquitto_url: str) -> Iterator[Callable[[list[tuple[str, bytes]]], 
     yield send
     client.disconnect()
     client.loop_stop()
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "readings.sqlite"
-
-
-@pytest.fixture
-def store(path: Path) -> Iterator[EmbeddedStore]:
-    store = EmbeddedStore(path)
-    yield store
-    store.close()
 
 
 def hour_eight(store: EmbeddedStore) -> tuple[float, float]:
