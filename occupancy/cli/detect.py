@@ -95,15 +95,14 @@ def _offline(readings, register, lights, out, days, end_at, model, tz):
         if end_at is None:
             end_at = datetime.fromtimestamp(last_reading_time(readings), tz)
         start, _stop = window_bounds(end_at, days, tz)
+        # Every unit named in `communities` gets a row, so registered units that sent no
+        # readings at all are in the window (and flagged meter_offline).
         communities = {u: e.community for u, e in entries.items()}
         window = window_from_files(readings, lights, start, days, communities=communities)
     except RegisterImportError as exc:
         fail(f"the register file has errors:\n{exc}")
     except (FileFormatError, OSError) as exc:
         fail(str(exc))
-    ids = list(dict.fromkeys([*window.unit_ids, *entries]))
-    if len(ids) != len(window.unit_ids):  # registered units with no readings at all
-        window = window_from_files(readings, lights, start, days, ids, communities)
     result = detect_window(window, entries, model)
     write_flags_csv(result.flags, out)
     return result

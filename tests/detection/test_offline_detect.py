@@ -125,3 +125,26 @@ def test_bad_lights_value(tmp_path: Path) -> None:
     path.write_text("unit_id,ts,on\na,2026-03-01T00:00:00+08:00,maybe\n", encoding="utf-8")
     with pytest.raises(FileFormatError, match="line 2, column on"):
         read_lights_csv(path)
+
+
+def test_registered_unit_without_any_readings_is_flagged_offline(
+    community: Path, tmp_path: Path
+) -> None:
+    register = tmp_path / "register.csv"
+    text = (community / "register.csv").read_text(encoding="utf-8")
+    register.write_text(text + "NO-READINGS-1,files,G01,B99,1,01,01,2,0\n", encoding="utf-8")
+    out = tmp_path / "flags.csv"
+    result = CliRunner().invoke(
+        app,
+        [
+            "detect",
+            "--readings",
+            str(community / "readings.csv"),
+            "--register",
+            str(register),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert ("NO-READINGS-1", "meter_offline") in load_flags_csv(out)
