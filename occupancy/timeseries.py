@@ -53,6 +53,30 @@ class HourlyWindow:
     def index(self, unit_id: str) -> int:
         return self.unit_ids.index(unit_id)
 
+    def reindex(
+        self, unit_ids: Sequence[str], communities: dict[str, str] | None = None
+    ) -> HourlyWindow:
+        """The same hours for exactly these units, in this order; a unit the window lacks
+        gets an unmeasured row (its community from ``communities``)."""
+        rows = {unit_id: i for i, unit_id in enumerate(self.unit_ids)}
+        shape = (len(unit_ids), self.hours)
+        energy = np.full(shape, np.nan)
+        coverage = np.zeros(shape)
+        lights = np.full(shape, np.nan)
+        names: list[str] = []
+        for j, unit_id in enumerate(unit_ids):
+            i = rows.get(unit_id)
+            if i is None:
+                names.append((communities or {}).get(unit_id, ""))
+                continue
+            energy[j], coverage[j], lights[j] = (
+                self.energy_kwh[i],
+                self.coverage[i],
+                self.lights_on[i],
+            )
+            names.append(self.communities[i])
+        return HourlyWindow(list(unit_ids), names, self.start, energy, coverage, lights)
+
 
 def local_midnight(moment: datetime, tz: tzinfo) -> datetime:
     """The local midnight at or before ``moment`` (aware, in ``tz``)."""

@@ -136,3 +136,29 @@ def test_window_bounds_default_end_drops_today() -> None:
     assert (stop.hour, stop.minute, stop.second, stop.microsecond) == (0, 0, 0, 0)
     assert stop <= after and stop > before - timedelta(days=1)
     assert stop - start == timedelta(days=7)
+
+
+def test_reindex_keeps_rows_and_adds_unmeasured_ones() -> None:
+    import numpy as np
+
+    from occupancy.readings import IntervalEnergy
+    from occupancy.timeseries import aggregate_hourly
+
+    start = datetime(2026, 3, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    t0 = start.timestamp()
+    window = aggregate_hourly(
+        [
+            IntervalEnergy("c1", "a", t0, t0 + 3600, 1.0),
+            IntervalEnergy("c2", "b", t0, t0 + 3600, 2.0),
+        ],
+        [],
+        start,
+        2,
+    )
+    out = window.reindex(["b", "new", "a"], {"new": "c3", "a": "ignored"})
+    assert out.unit_ids == ["b", "new", "a"]
+    assert out.communities == ["c2", "c3", "c1"]
+    assert out.energy_kwh[0, 0] == 2.0 and out.energy_kwh[2, 0] == 1.0
+    assert np.isnan(out.energy_kwh[1]).all() and (out.coverage[1] == 0).all()
+    assert np.isnan(out.lights_on[1]).all()
+    assert out.start == window.start and out.hours == 2

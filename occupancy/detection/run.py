@@ -83,15 +83,16 @@ def detect_from_store(
         for community in communities or [None]:
             register.update(load_register(session, community))
     window = store.hourly_window(start, days * 24)
-    if communities:
-        wanted = set(communities)
-        keep = [i for i, c in enumerate(window.communities) if c in wanted]
-        window = _select(window, keep)
+    wanted = set(communities or ())
+    ids = [
+        u
+        for u, c in zip(window.unit_ids, window.communities, strict=True)
+        if not wanted or c in wanted
+    ]
     # Registered units that never reported belong in the window as all-missing rows.
-    present = set(window.unit_ids)
-    missing = [u for u in register if u not in present]
-    if missing:
-        window = store.hourly_window(start, days * 24, [*window.unit_ids, *missing])
+    present = set(ids)
+    ids += [u for u in register if u not in present]
+    window = window.reindex(ids, {u: e.community for u, e in register.items()})
     result = detect_window(window, register, model_path)
     with session_scope(db_url) as session:
         # UTC: SQLite drops the zone, and naive times read back as UTC everywhere else.
@@ -170,14 +171,3 @@ def persist_flags(
             row.state = WITHDRAWN_FLAG_STATE
             withdrawn += 1
     return created, updated, withdrawn
-
-
-def _select(window: HourlyWindow, rows: list[int]) -> HourlyWindow:
-    return HourlyWindow(
-        unit_ids=[window.unit_ids[i] for i in rows],
-        communities=[window.communities[i] for i in rows],
-        start=window.start,
-        energy_kwh=window.energy_kwh[rows],
-        coverage=window.coverage[rows],
-        lights_on=window.lights_on[rows],
-    )

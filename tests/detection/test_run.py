@@ -71,3 +71,40 @@ def test_run_window_is_stored_in_utc(tmp_path: Path) -> None:
         run = session.get(DetectionRun, result.run_id)
         start = run.window_start.replace(tzinfo=run.window_start.tzinfo or UTC)
     assert start == end - timedelta(days=1)
+
+
+def test_registered_units_that_never_reported_are_flagged_offline(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    from occupancy.detection.run import detect_from_store
+    from occupancy.readings import IntervalEnergy
+    from occupancy.register.entry import RegisterEntry
+    from occupancy.register.repository import import_entries
+    from occupancy.store import open_store
+
+    tz = ZoneInfo("Asia/Shanghai")
+    end = datetime(2026, 3, 8, tzinfo=tz)
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    with session_scope(url) as session:
+        import_entries(
+            session,
+            [
+                RegisterEntry("seen", "east", 2),
+                RegisterEntry("silent", "east", 1),
+                RegisterEntry("elsewhere", "west", 1),
+            ],
+        )
+    store = open_store(f"sqlite:///{tmp_path / 'readings.sqlite'}")
+    t0 = end.timestamp() - 7 * 86400
+    store.write(
+        energy=[
+            IntervalEnergy("east", "seen", t0 + 900 * k, t0 + 900 * (k + 1), 0.2)
+            for k in range(7 * 96)
+        ]
+    )
+    result = detect_from_store(store, url, tz=tz, days=7, end=end, communities=["east"])
+    store.close()
+    assert result.window.unit_ids == ["seen", "silent"]
+    assert result.window.communities == ["east", "east"]
+    offline = {f.unit_id for f in result.flags if f.kind == "meter_offline"}
+    assert offline == {"silent"}
