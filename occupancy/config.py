@@ -34,6 +34,29 @@ class Settings(BaseSettings):
     mqtt_qos: int = Field(1, ge=0, le=1)
     ingest_batch_size: int = Field(5000, ge=1, description="Readings per store write.")
     ingest_flush_seconds: float = Field(1.0, gt=0, description="Longest a reading waits unwritten.")
+    ingest_max_pending: int = Field(
+        20000,
+        ge=1,
+        description="Unacknowledged messages held at most; beyond it the broker keeps the rest "
+        "(backpressure while the store is slow or down).",
+    )
+    ingest_data_format: str = Field(
+        "auto", description="Payload format: auto, json, batch, senml or influx (line protocol)."
+    )
+    mqtt_share_group: str | None = Field(
+        None,
+        description="Join MQTT 5 shared subscription $share/GROUP/... so several ingesters "
+        "split the load; unset = one ingester takes everything.",
+    )
+    metrics_port: int = Field(
+        9108, ge=0, le=65535, description="Ingester's /metrics and /readyz port; 0 = off."
+    )
+    influx_org: str | None = Field(None, description="InfluxDB 2.x/3.x organisation.")
+    influx_bucket: str = Field("occupancy", description="InfluxDB 2.x/3.x bucket.")
+    influx_token: str | None = Field(None, description="InfluxDB 2.x/3.x API token.")
+    raw_retention_days: int = Field(
+        90, ge=1, description="Days raw readings are kept; hourly rollups are kept longer."
+    )
     window_days: int = Field(7, ge=1, le=60, description="Days of data the detector looks at.")
     model_path: Path | None = Field(None, description="skops model file; unset = the shipped one.")
     host: str = Field("127.0.0.1", description="Address `occupancy serve` binds to.")
