@@ -18,6 +18,12 @@ HOUR = 3600.0
 #: An hour counts as measured when at least this share of it is covered by readings;
 #: its energy is then scaled up to the full hour.
 MIN_HOUR_COVERAGE = 0.5
+#: Two consecutive register readings further apart than this leave the span unmeasured:
+#: its energy is real but cannot be placed in hours.
+REGISTER_MAX_GAP_SECONDS = 2 * HOUR
+#: Above this average power a step is a meter swap or a register glitch, not a household
+#: (a 63 A single-phase supply is about 14.5 kW).
+REGISTER_MAX_POWER_KW = 50.0
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,45 @@ def aggregate_hourly(
     )
 
 
+def register_intervals(
+    unit: Sequence[str] | np.ndarray,
+    ts: np.ndarray,
+    kwh: np.ndarray,
+    *,
+    max_gap_seconds: float = REGISTER_MAX_GAP_SECONDS,
+    max_power_kw: float = REGISTER_MAX_POWER_KW,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Interval energy between consecutive register readings of each unit.
+
+    Stores derive intervals here, on read, rather than trusting whoever wrote them: with
+    several ingesters sharing a subscription, or readings arriving out of order, no single
+    writer sees a unit's readings in sequence, but the store holds all of them. The rules
+    match ``occupancy.ingest.intervals``: a drop (counter reset), a gap or an implausible
+    jump leaves the span unmeasured; nothing is invented. Returns ``(unit, start, end, kwh)``.
+    """
+    units = np.asarray(unit, dtype=object)
+    ts = np.asarray(ts, dtype=float)
+    kwh = np.asarray(kwh, dtype=float)
+    if len(ts) < 2:
+        empty = np.array([], dtype=float)
+        return np.array([], dtype=object), empty, empty, empty
+    codes = np.unique(units.astype(str), return_inverse=True)[1]
+    order = np.lexsort((ts, codes))
+    codes, units, ts, kwh = codes[order], units[order], ts[order], kwh[order]
+    dt = np.diff(ts)
+    delta = np.diff(kwh)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = delta / (dt / HOUR)
+    keep = (
+        (codes[1:] == codes[:-1])
+        & (dt > 0)
+        & (dt <= max_gap_seconds)
+        & (delta >= 0)
+        & (power <= max_power_kw)
+    )
+    return units[1:][keep], ts[:-1][keep], ts[1:][keep], delta[keep]
+
+
 def aggregate_arrays(
     start: datetime,
     hours: int,
@@ -139,11 +184,22 @@ def aggregate_arrays(
     l_unit: Sequence[str] = (),
     l_ts: np.ndarray | None = None,
     l_on: np.ndarray | None = None,
+    r_unit: Sequence[str] = (),
+    r_ts: np.ndarray | None = None,
+    r_kwh: np.ndarray | None = None,
 ) -> HourlyWindow:
     """Spread interval energy over the hours it overlaps, in proportion to the overlap.
 
+    Energy comes from stored intervals (``e_*``) and from consecutive register readings
+    (``r_*``, see ``register_intervals``); a meter reports one or the other, never both.
     Intervals and observations of other units or outside the window are ignored.
     """
+    if len(r_unit) and r_ts is not None and r_kwh is not None:
+        d_unit, d_start, d_end, d_kwh = register_intervals(r_unit, r_ts, r_kwh)
+        e_unit = [*e_unit, *d_unit]
+        e_start = np.concatenate([np.asarray(e_start, dtype=float), d_start])
+        e_end = np.concatenate([np.asarray(e_end, dtype=float), d_end])
+        e_kwh = np.concatenate([np.asarray(e_kwh, dtype=float), d_kwh])
     ids = list(unit_ids)
     row = {unit_id: i for i, unit_id in enumerate(ids)}
     t0 = start.timestamp()

@@ -26,12 +26,16 @@ def ingest(
     """Subscribe to meter and lights readings and write them to the readings store.
 
     Broker: OCCUPANCY_MQTT_URL, or an embedded broker on 127.0.0.1 when unset. Store:
-    OCCUPANCY_STORE_URL, or the embedded file store under var/. Runs until Ctrl-C; bad
-    payloads are logged with their reason and counted, never fatal.
+    OCCUPANCY_STORE_URL, or the embedded file store under var/. Runs until Ctrl-C or
+    SIGTERM. Bad payloads are logged with their reason, counted and dead-lettered to
+    {prefix}/_rejected/..., never fatal. A message is acknowledged only after the store
+    committed it. Prometheus /metrics and /readyz on OCCUPANCY_METRICS_PORT (0 = off);
+    several ingesters split the load with OCCUPANCY_MQTT_SHARE_GROUP.
     """
     from occupancy.broker import EmbeddedBroker
     from occupancy.config import get_settings
     from occupancy.ingest.ingester import Ingester
+    from occupancy.ingest.metrics import MetricsServer
     from occupancy.ingest.mqtt_source import MqttSource, MqttUrlError
     from occupancy.store import StoreError, open_store
 
@@ -52,7 +56,12 @@ def ingest(
     try:
         store = open_store(settings.resolved_store_url)
         ingester = Ingester(
-            store, topic_prefix=settings.topic_prefix, batch_size=settings.ingest_batch_size
+            store,
+            topic_prefix=settings.topic_prefix,
+            data_format=settings.ingest_data_format,
+            batch_size=settings.ingest_batch_size,
+            flush_seconds=settings.ingest_flush_seconds,
+            max_pending=settings.ingest_max_pending,
         )
         source = MqttSource(
             url,
@@ -60,10 +69,16 @@ def ingest(
             client_id=settings.mqtt_client_id,
             qos=settings.mqtt_qos,
             topic_prefix=settings.topic_prefix,
-            flush_seconds=settings.ingest_flush_seconds,
+            share_group=settings.mqtt_share_group,
         )
+        metrics = None
+        if settings.metrics_port:
+            metrics = MetricsServer(ingester, source, settings.host, settings.metrics_port)
         source.start()
-    except (MqttUrlError, StoreError, ConnectionError) as exc:
+        if metrics is not None:
+            metrics.start()
+            console.print(f"metrics on {metrics.url}/metrics, readiness on {metrics.url}/readyz")
+    except (MqttUrlError, StoreError, ConnectionError, ValueError, OSError) as exc:
         if broker is not None:
             broker.stop()
         fail(str(exc))
@@ -75,6 +90,8 @@ def ingest(
             console.print(ingester.stats.as_dict())
     finally:
         source.stop()
+        if metrics is not None:
+            metrics.stop()
         store.close()
         if broker is not None:
             broker.stop()

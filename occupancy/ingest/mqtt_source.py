@@ -1,16 +1,27 @@
 """The MQTT side of ingest: a paho-mqtt subscriber feeding an ``Ingester``.
 
 It never parses payloads (that is the parsers' job) and never writes to a store (the
-ingester's). It owns the connection, the subscriptions and the flush timer.
+ingester's). It owns the connection, the subscriptions, the acknowledgements and the
+dead-letter topic.
+
+At least once: paho runs with ``manual_ack``; a QoS 1 message is acknowledged only when
+the ingester reports that the batch holding it was committed, or, for a rejected message,
+once its dead letter was accepted by the broker. Message ids are only meaningful on the
+connection that delivered them, so a commit that arrives after a reconnect acknowledges
+nothing: the broker has already redelivered those messages, and the store's idempotent
+writes absorb the repeat.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import logging
 import socket
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
@@ -21,18 +32,20 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from occupancy.ingest.const import TOPIC_PREFIX, subscriptions
-from occupancy.ingest.ingester import Ingester
+from occupancy.ingest.ingester import Ingester, Rejection
 
 log = logging.getLogger(__name__)
 
 #: Keep the broker's session (and its queued QoS 1 messages) this long while we are away,
-#: so messages sent while we are stopped are delivered when we return (acks still go out
-#: on receipt, not after the store commits: see docs/mqtt.md).
+#: so messages sent while we are stopped are delivered when we return.
 SESSION_EXPIRY_SECONDS = 24 * 3600
 KEEPALIVE_SECONDS = 30
-#: Let the broker send this many QoS 1 messages before our acks; the default (65535 for
-#: MQTT 5) is fine, but we say so explicitly since throughput depends on it.
-RECEIVE_MAXIMUM = 65535
+#: MQTT 5 caps the receive maximum (unacknowledged QoS 1 messages in flight to us) here;
+#: ours is the ingester's ``max_pending``, which is how backpressure reaches the broker.
+RECEIVE_MAXIMUM_LIMIT = 65535
+#: Dead letters go to {prefix}/_rejected/{reason}/{community}/{unit}/{kind}, seven levels,
+#: so our own five-level subscriptions never receive them back.
+REJECTED_LEVEL = "_rejected"
 #: We speak MQTT 5 and fall back to 3.1.1 (with a clean_session=False session) when a
 #: broker refuses 5 with this CONNACK reason, or does not answer a 5 CONNECT within
 #: MQTT5_CONNACK_SECONDS: amqtt, the embedded fallback broker, speaks 3.1.1 only and just
@@ -90,6 +103,33 @@ def set_nodelay(_client: mqtt.Client, _userdata: object, sock: socket.socket) ->
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+def dead_letter_topic(prefix: str, reason: str, topic: str) -> str:
+    """Where a rejected message goes: the reason, then where it came from when that is a
+    well-formed {community}/{unit}/{kind} (else just the reason level)."""
+    base = f"{prefix.strip('/')}/{REJECTED_LEVEL}/{reason}"
+    head = prefix.strip("/") + "/"
+    rest = topic[len(head) :].split("/") if topic.startswith(head) else []
+    if len(rest) == 3 and all(rest) and not any(set(level) & set("+#$") for level in rest):
+        return f"{base}/{'/'.join(rest)}"
+    return base
+
+
+def dead_letter_payload(rejection: Rejection) -> bytes:
+    """A JSON envelope: what was refused, why, and the payload itself (text if it decodes,
+    else base64) so an operator can fix the sender and replay it."""
+    doc: dict[str, object] = {
+        "topic": rejection.topic,
+        "reason": rejection.reason,
+        "message": rejection.message,
+        "received": time.time(),
+    }
+    try:
+        doc["payload"] = rejection.payload.decode("utf-8")
+    except UnicodeDecodeError:
+        doc["payload_b64"] = base64.b64encode(rejection.payload).decode("ascii")
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
 class MqttSource:
     def __init__(
         self,
@@ -99,23 +139,42 @@ class MqttSource:
         client_id: str = "occupancy-ingester",
         qos: int = 1,
         topic_prefix: str = TOPIC_PREFIX,
-        flush_seconds: float = 1.0,
+        share_group: str | None = None,
+        dead_letters: bool = True,
     ) -> None:
         self.address = BrokerAddress.parse(url)
         self.ingester = ingester
         self.client_id = client_id
         self.qos = qos
-        self.topics = subscriptions(topic_prefix)
-        self.flush_seconds = flush_seconds
+        self.topic_prefix = topic_prefix
+        topics = subscriptions(topic_prefix)
+        if share_group:
+            if set(share_group) & set("/+#"):
+                raise MqttUrlError(f"share group {share_group!r} must not contain / + or #")
+            topics = [f"$share/{share_group}/{topic}" for topic in topics]
+        self.topics = topics
+        self.dead_letters = dead_letters
         self.subscribed = threading.Event()
+        self._online = False  # subscribed on the current connection
         # Set on a CONNACK; and once the broker confirmed our subscriptions or refused us.
         self._connacked = threading.Event()
         self._answered = threading.Event()
         self._refusal: ReasonCode | None = None
         self._stop = threading.Event()
-        self._flusher: threading.Thread | None = None
+        # Message ids belong to one connection; acks carry the connection they came from.
+        self._generation = 0
+        self._dead_pending: dict[int, tuple[int, int, int]] = {}
+        self.dead_lettered = 0
+        self.dead_letter_failures = 0
+        self.acked = 0
+        ingester.on_commit = self._on_commit
+        ingester.on_reject = self._on_reject
         self.protocol = mqtt.MQTTv5
         self.client = self._make_client()
+
+    @property
+    def connected(self) -> bool:
+        return self._online and self.client.is_connected()
 
     def _make_client(self) -> mqtt.Client:
         client = mqtt.Client(
@@ -124,13 +183,17 @@ class MqttSource:
             protocol=self.protocol,
             # MQTT 5 asks for a persistent session in CONNECT (clean_start, expiry).
             clean_session=None if self.protocol == mqtt.MQTTv5 else False,
+            manual_ack=True,
         )
         if self.address.username:
             client.username_pw_set(self.address.username, self.address.password)
+        # paho's default of 20 in-flight publishes would throttle dead letters under a flood.
+        client.max_inflight_messages_set(1000)
         client.on_socket_open = set_nodelay
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
+        client.on_publish = self._on_publish
         client.on_disconnect = self._on_disconnect
         return client
 
@@ -142,6 +205,8 @@ class MqttSource:
             self._refusal = reason_code
             self._answered.set()
             return
+        self._generation += 1
+        self._dead_pending.clear()
         # Subscribe on every (re)connect: cheap, and correct even if the session was lost.
         client.subscribe([(topic, self.qos) for topic in self.topics])
 
@@ -151,18 +216,57 @@ class MqttSource:
             log.error("subscription refused: %s", ", ".join(failed))
             return
         self.subscribed.set()
+        self._online = True
         self._answered.set()
 
     def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
-        self.ingester.handle(message.topic, message.payload)
+        token = (self._generation, message.mid, message.qos) if message.qos else None
+        self.ingester.handle(message.topic, message.payload, token)
+
+    def _on_commit(self, tokens: list[Hashable]) -> None:
+        generation = self._generation
+        for gen, mid, qos in tokens:  # type: ignore[misc]
+            if gen == generation:
+                self.client.ack(mid, qos)
+                self.acked += 1
+
+    def _on_reject(self, rejection: Rejection) -> None:
+        token = rejection.token
+        if not self.dead_letters:
+            if token is not None:
+                self._on_commit([token])
+            return
+        topic = dead_letter_topic(self.topic_prefix, rejection.reason, rejection.topic)
+        props = None
+        if self.protocol == mqtt.MQTTv5:
+            props = Properties(PacketTypes.PUBLISH)
+            props.UserProperty = [("reason", rejection.reason)]
+            props.ContentType = "application/json"
+        info = self.client.publish(topic, dead_letter_payload(rejection), qos=1, properties=props)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            # Not connected: leave the original unacknowledged; it comes back and is
+            # rejected (and dead-lettered) again.
+            self.dead_letter_failures += 1
+            return
+        if token is not None:
+            self._dead_pending[info.mid] = token  # type: ignore[assignment]
+
+    def _on_publish(self, _client, _userdata, mid, reason_code, _props) -> None:
+        token = self._dead_pending.pop(mid, None)
+        if reason_code.is_failure:
+            # The broker refused the dead letter (ACL?). Acknowledge the original anyway:
+            # garbage must never stall the session; the counter and log say it happened.
+            self.dead_letter_failures += 1
+            log.error("dead letter refused by the broker: %s", reason_code)
+        else:
+            self.dead_lettered += 1
+        if token is not None:
+            self._on_commit([token])
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _props) -> None:
+        self._online = False
         if not self._stop.is_set():
             log.warning("disconnected from the broker (%s); paho will reconnect", reason_code)
-
-    def _flush_loop(self) -> None:
-        while not self._stop.wait(self.flush_seconds):
-            self.ingester.flush()
 
     def _connect(self, timeout: float) -> bool:
         """One connection attempt; returns once subscribed, refused, or out of time, and
@@ -175,7 +279,7 @@ class MqttSource:
             if self.protocol == mqtt.MQTTv5:
                 props = Properties(PacketTypes.CONNECT)
                 props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
-                props.ReceiveMaximum = RECEIVE_MAXIMUM
+                props.ReceiveMaximum = min(self.ingester.max_pending, RECEIVE_MAXIMUM_LIMIT)
                 self.client.connect(
                     self.address.host,
                     self.address.port,
@@ -209,6 +313,7 @@ class MqttSource:
     def start(self, timeout: float = 10.0) -> None:
         """Connect, subscribe and return once the broker confirmed the subscriptions."""
         deadline = time.monotonic() + timeout
+        self.ingester.start()
         connacked = self._connect(timeout)
         refused_5 = self._refusal is not None and (
             self._refusal.value == UNSUPPORTED_PROTOCOL_VERSION
@@ -225,25 +330,25 @@ class MqttSource:
             self._connect(deadline - time.monotonic())
         where = f"{self.address.host}:{self.address.port}"
         if self._refusal is not None:
+            self.ingester.stop()
             raise ConnectionError(
                 f"the MQTT broker at {where} refused the connection ({self._refusal}); check "
                 "the user name and password in OCCUPANCY_MQTT_URL"
             )
         if not self.subscribed.is_set():
+            self.ingester.stop()
             raise ConnectionError(
                 f"no subscription confirmed by {where} within {timeout:.0f} s; is it an MQTT "
                 "broker, and does its ACL allow us?"
             )
-        self._flusher = threading.Thread(target=self._flush_loop, name="ingest-flush", daemon=True)
-        self._flusher.start()
         log.info(
             "ingesting %s from %s:%d", ", ".join(self.topics), self.address.host, self.address.port
         )
 
     def stop(self) -> None:
+        """Write and acknowledge what is pending, then disconnect: the acks go out before
+        the DISCONNECT, so a clean stop causes no redelivery."""
         self._stop.set()
+        self.ingester.stop()
         self.client.disconnect()
         self.client.loop_stop()
-        if self._flusher is not None:
-            self._flusher.join(5)
-        self.ingester.flush()

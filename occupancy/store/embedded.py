@@ -18,7 +18,12 @@ import numpy as np
 
 from occupancy.readings import IntervalEnergy, LightReading, MeterReading
 from occupancy.store.base import StoreError
-from occupancy.timeseries import HOUR, HourlyWindow, aggregate_arrays
+from occupancy.timeseries import (
+    HOUR,
+    REGISTER_MAX_GAP_SECONDS,
+    HourlyWindow,
+    aggregate_arrays,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS registers (
@@ -99,20 +104,22 @@ class EmbeddedStore:
                 "SELECT unit_id, community, ts, is_on FROM lights WHERE ts >= ? AND ts < ?",
                 (t0, t1),
             ).fetchall()
-            if unit_ids is None:
-                known = self._conn.execute(
-                    "SELECT unit_id, community FROM registers WHERE ts >= ? AND ts <= ? "
-                    "GROUP BY unit_id",
-                    (t0, t1),
-                ).fetchall()
-            else:
-                known = []
+            # Intervals are derived from consecutive registers on read (see
+            # timeseries.register_intervals), so look one longest interval either side.
+            registers = self._conn.execute(
+                "SELECT unit_id, community, ts, kwh FROM registers WHERE ts >= ? AND ts <= ?",
+                (t0 - REGISTER_MAX_GAP_SECONDS, t1 + REGISTER_MAX_GAP_SECONDS),
+            ).fetchall()
         communities: dict[str, str] = {}
-        for unit_id, community, *_ in (*known, *energy, *lights):
+        for unit_id, community, ts, *_ in registers:
+            if t0 <= ts <= t1:
+                communities.setdefault(unit_id, community)
+        for unit_id, community, *_ in (*energy, *lights):
             communities.setdefault(unit_id, community)
         ids = list(unit_ids) if unit_ids is not None else sorted(communities)
         e = list(zip(*energy, strict=True)) if energy else [(), (), (), (), ()]
         x = list(zip(*lights, strict=True)) if lights else [(), (), (), ()]
+        r = list(zip(*registers, strict=True)) if registers else [(), (), (), ()]
         return aggregate_arrays(
             start,
             hours,
@@ -125,6 +132,9 @@ class EmbeddedStore:
             l_unit=x[0],
             l_ts=np.array(x[2], dtype=float),
             l_on=np.array(x[3], dtype=float),
+            r_unit=r[0],
+            r_ts=np.array(r[2], dtype=float),
+            r_kwh=np.array(r[3], dtype=float),
         )
 
     def last_registers(self) -> dict[str, MeterReading]:
@@ -135,6 +145,11 @@ class EmbeddedStore:
                 "ON r.unit_id = m.unit_id AND r.ts = m.ts"
             ).fetchall()
         return {u: MeterReading(community=c, unit_id=u, ts=ts, kwh=k) for u, c, ts, k in rows}
+
+    def ping(self) -> None:
+        """Cheap liveness check for readiness probes."""
+        with self._lock, self._reading():
+            self._conn.execute("SELECT 1 FROM registers LIMIT 1").fetchall()
 
     @contextmanager
     def _reading(self) -> Iterator[None]:

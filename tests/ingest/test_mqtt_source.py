@@ -79,8 +79,8 @@ def hour_eight(store: EmbeddedStore) -> tuple[float, float]:
 
 
 def test_meter_and_lights_messages_reach_the_store(mosquitto_url, publish, store) -> None:
-    ingester = Ingester(store, clock=clock)
-    source = MqttSource(mosquitto_url, ingester, client_id=client_id("src"), flush_seconds=0.05)
+    ingester = Ingester(store, clock=clock, flush_seconds=0.05)
+    source = MqttSource(mosquitto_url, ingester, client_id=client_id("src"))
     source.start()
     try:
         publish([reading(k, kwh) for k, kwh in enumerate([10.0, 10.1, 10.4, 10.6, 11.0])])
@@ -96,7 +96,7 @@ def test_meter_and_lights_messages_reach_the_store(mosquitto_url, publish, store
     finally:
         source.stop()
     assert ingester.stats.rejected == {}
-    assert (ingester.stats.stored_registers, ingester.stats.stored_energy) == (5, 4)
+    assert (ingester.stats.stored_registers, ingester.stats.stored_lights) == (5, 2)
     assert hour_eight(store) == (pytest.approx(1.0), 1.0)
     assert store.hourly_window(DAY, 24).lights_on[0, 8] == 0.5
 
