@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import socket
+import struct
 import threading
 import time
 from collections.abc import Hashable
@@ -130,6 +131,27 @@ def dead_letter_payload(rejection: Rejection) -> bytes:
     return json.dumps(doc, ensure_ascii=False).encode()
 
 
+_PUBACK = struct.Struct("!BBH")
+PUBACK = 0x40
+
+
+def send_pubacks(client: mqtt.Client, mids: list[int]) -> None:
+    """Acknowledge QoS 1 messages, thousands at a time.
+
+    ``client.ack`` queues one packet and wakes paho's loop per message; at 10,000
+    messages/s that is a third of the ingester's CPU. A PUBACK with success and no
+    properties is the same four bytes in MQTT 3.1.1 and 5, so a batch goes out as one
+    write. Falls back to ``client.ack`` if paho's internals change.
+    """
+    queue = getattr(client, "_packet_queue", None)
+    if queue is None or not client.is_connected():
+        for mid in mids:
+            client.ack(mid, 1)
+        return
+    packets = b"".join([_PUBACK.pack(PUBACK, 2, mid) for mid in mids])
+    queue(PUBACK, packets, 0, 0)
+
+
 class MqttSource:
     def __init__(
         self,
@@ -225,10 +247,10 @@ class MqttSource:
 
     def _on_commit(self, tokens: list[Hashable]) -> None:
         generation = self._generation
-        for gen, mid, qos in tokens:  # type: ignore[misc]
-            if gen == generation:
-                self.client.ack(mid, qos)
-                self.acked += 1
+        mids = [mid for gen, mid, _qos in tokens if gen == generation]  # type: ignore[misc]
+        if mids:
+            send_pubacks(self.client, mids)
+            self.acked += len(mids)
 
     def _on_reject(self, rejection: Rejection) -> None:
         token = rejection.token
