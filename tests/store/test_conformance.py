@@ -231,3 +231,103 @@ def test_an_empty_write_is_allowed(store: ReadingStore) -> None:
     store.write()
     store.write([], [], [])
     assert store.last_registers() == {}
+
+
+# Unit ids arrive from MQTT topic levels: anything but "/", "+" and "#". Every character a
+# store's own syntax gives meaning to (line protocol, InfluxQL, regexes, SQL) is here.
+AWKWARD_UNITS = [
+    "东区-3-501",
+    "A栋 2单元 501",
+    "a,b",
+    "k=v",
+    "it's",
+    'say "hi"',
+    "back\\slash",
+    "trailing\\",
+    "100%",
+    ".*",
+    "x' OR '1'='1",
+]
+
+
+def test_awkward_unit_ids_and_communities_round_trip(store: ReadingStore) -> None:
+    communities = {u: f"社区 {i},={i}" for i, u in enumerate(AWKWARD_UNITS)}
+    store.write(
+        registers=[
+            reg(at(9) + i, 10.0 + i, u, communities[u]) for i, u in enumerate(AWKWARD_UNITS)
+        ],
+        energy=[
+            energy(at(8), at(9), 1.0 + i, u, communities[u]) for i, u in enumerate(AWKWARD_UNITS)
+        ],
+        lights=[light(at(8.5), True, u, communities[u]) for u in AWKWARD_UNITS],
+    )
+    window = store.hourly_window(DAY, 24)
+    assert window.unit_ids == sorted(AWKWARD_UNITS)
+    assert window.communities == [communities[u] for u in window.unit_ids]
+    for u in AWKWARD_UNITS:
+        i = window.index(u)
+        assert window.energy_kwh[i, 8] == pytest.approx(1.0 + AWKWARD_UNITS.index(u))
+        assert window.lights_on[i, 8] == 1.0
+    assert store.last_registers() == {
+        u: reg(at(9) + i, 10.0 + i, u, communities[u]) for i, u in enumerate(AWKWARD_UNITS)
+    }
+    # Selecting units that look like patterns or clauses selects exactly those units.
+    chosen = [".*", "x' OR '1'='1", "trailing\\", "nobody"]
+    picked = store.hourly_window(DAY, 24, chosen)
+    assert picked.unit_ids == chosen
+    expected = [1.0 + AWKWARD_UNITS.index(u) for u in chosen[:3]] + [math.nan]
+    assert picked.energy_kwh[:, 8] == pytest.approx(expected, nan_ok=True)
+    assert np.count_nonzero(picked.coverage) == 3
+
+
+def test_a_window_without_readings_is_empty_even_when_others_have_them(
+    store: ReadingStore,
+) -> None:
+    store.write(registers=[reg(at(9), 100.0)], energy=quarters(8, [0.25] * 4))
+    later = store.hourly_window(DAY + timedelta(days=5), 24)
+    assert later.unit_ids == [] and later.energy_kwh.shape == (0, 24)
+    earlier = store.hourly_window(DAY - timedelta(days=5), 48)
+    assert earlier.unit_ids == [] and earlier.coverage.shape == (0, 48)
+    none_asked = store.hourly_window(DAY, 24, [])
+    assert none_asked.unit_ids == [] and none_asked.lights_on.shape == (0, 24)
+
+
+def test_energy_from_registers_lands_in_local_hours_across_midnights(
+    store: ReadingStore,
+) -> None:
+    """Registers every 15 minutes around each local midnight of three days; 00:00 Shanghai
+    is 16:00 UTC the day before, so a UTC-minded store would put it in column 16."""
+    readings = []
+    kwh = 0.0
+    for day in range(3):
+        for k in range(-2, 3):  # 23:30 .. 00:30
+            kwh += 0.1
+            readings.append(reg(at(24 * day + k * 0.25), round(kwh, 3)))
+    store.write(registers=readings)
+    window = store.hourly_window(DAY, 72)
+    measured = np.flatnonzero(window.coverage[0]).tolist()
+    assert measured == [0, 23, 24, 47, 48]
+    assert window.coverage[0, 0] == 0.5  # 00:00-00:30 of the first day
+    assert window.coverage[0, 23] == window.coverage[0, 24] == 0.5
+    assert window.energy_kwh[0, 24] == pytest.approx(0.4)  # 0.2 kWh in half an hour
+    day_two = store.hourly_window(DAY + timedelta(days=1), 24)
+    assert np.flatnonzero(day_two.coverage[0]).tolist() == [0, 23]
+    np.testing.assert_array_equal(day_two.energy_kwh, window.energy_kwh[:, 24:48])
+
+
+def test_rewriting_registers_does_not_double_their_energy(store: ReadingStore) -> None:
+    batch = [reg(at(8) + k * Q, 100.0 + 0.25 * k) for k in range(5)]
+    store.write(registers=batch)
+    store.write(registers=batch[::-1])  # again, and out of order
+    window = store.hourly_window(DAY, 24)
+    assert window.coverage[0, 8] == 1.0
+    assert window.energy_kwh[0, 8] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1.0, 0.5, 0.001, 0.123, 59.999])
+def test_whole_second_and_millisecond_stamps_round_trip_exactly(
+    store: ReadingStore, offset: float
+) -> None:
+    reading = reg(T0 + offset, 12.345)
+    store.write(registers=[reading])
+    assert store.last_registers() == {UNIT: reading}
