@@ -41,7 +41,7 @@ class Settings(BaseSettings):
         "(backpressure while the store is slow or down).",
     )
     ingest_data_format: str = Field(
-        "json", description="Payload format: auto, json, batch, senml or influx (line protocol)."
+        "auto", description="Payload format: auto, json, batch, senml or influx (line protocol)."
     )
     mqtt_share_group: str | None = Field(
         None,

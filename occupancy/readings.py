@@ -11,12 +11,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class MeterReading:
-    """One cumulative energy-register reading, as a meter reports it."""
+    """One cumulative energy-register reading, as a meter reports it.
+
+    ``meter_id`` is the meter's serial when the payload names it: a change of serial is a
+    meter replacement, which the interval converter must not mistake for consumption or a
+    counter reset. Stores ignore it (last in the field list so positional construction keeps
+    working).
+    """
 
     community: str
     unit_id: str
     ts: float
     kwh: float
+    meter_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,17 @@ KINDS = (METER, LIGHTS)
 TOPIC_RESERVED = frozenset("/+#")
 MAX_ID_LENGTH = 64
 MAX_PAYLOAD_BYTES = 64 * 1024
+#: Formats that carry many readings per message (batch, SenML, line protocol) may be larger:
+#: a head-end catching up a month of 15-minute readings sends ~3,000 of them (~130 KiB).
+MAX_BATCH_PAYLOAD_BYTES = 1024 * 1024
+#: Readings (batch elements, SenML records, line-protocol lines) per message at most, so one
+#: message cannot hold the ingester's lock for long or blow past a store batch many times.
+MAX_BATCH_READINGS = 10_000
+#: Far beyond any household register (a 14 kW supply for a century is ~12 GWh).
+MAX_REGISTER_KWH = 1e9
+#: A meter serial (``"meter"`` in JSON, tag ``meter`` in line protocol, the SenML name
+#: prefix): an id like the topic levels, so the same length limit.
+MAX_METER_ID_LENGTH = 64
 
 #: A reading stamped further ahead than this is a meter clock gone wrong, not the future.
 MAX_FUTURE_SECONDS = 300.0

@@ -147,7 +147,7 @@ class Ingester:
         store: ReadingStore,
         *,
         topic_prefix: str = TOPIC_PREFIX,
-        data_format: str = "json",  # TODO(auto)
+        data_format: str = "auto",
         batch_size: int = 5000,
         flush_seconds: float = 1.0,
         max_pending: int = 20000,

@@ -115,7 +115,8 @@ def test_rejected_messages_are_dead_lettered_and_never_stall_the_session(
     topic = meter_topic("east", "3-501")
     start = recent_start(5)
     try:
-        garbage = [(topic, b"\xff\xfe not json %d" % k) for k in range(40)]
+        garbage = [(topic, b"\xff\xfe binary %d" % k) for k in range(20)]
+        garbage += [(topic, b'{"ts": %d' % k) for k in range(20)]
         garbage += [(topic, json.dumps({"ts": start, "kwh": -1}).encode())] * 5
         publisher.send(garbage)
         good = meter_messages(1, 5, start, community="east")
@@ -128,15 +129,16 @@ def test_rejected_messages_are_dead_lettered_and_never_stall_the_session(
         publisher.close()
         dead.close()
         store.close()
-    assert ingester.stats.rejected == {"bad_json": 40, "bad_kwh": 5}
+    assert ingester.stats.rejected == {"unknown_format": 20, "bad_json": 20, "bad_kwh": 5}
     assert source.dead_lettered == 45 and source.dead_letter_failures == 0
     topics = {m.topic for m in dead.messages}
     assert topics == {
+        "occupancy/v1/_rejected/unknown_format/east/3-501/meter",
         "occupancy/v1/_rejected/bad_json/east/3-501/meter",
         "occupancy/v1/_rejected/bad_kwh/east/3-501/meter",
     }
     letter = json.loads(dead.messages[0].payload)
-    assert letter["topic"] == topic and letter["reason"] == "bad_json"
+    assert letter["topic"] == topic and letter["reason"] == "unknown_format"
     assert "payload_b64" in letter and letter["message"]
     negative = next(json.loads(m.payload) for m in dead.messages if "bad_kwh" in m.topic)
     assert json.loads(negative["payload"])["kwh"] == -1  # text payloads stay readable

@@ -137,7 +137,7 @@ def test_rejections_are_counted_by_reason(ingester: Ingester) -> None:
         (meter, payload(EIGHT + Q, kwh=-3)),
         (meter, payload("2026-03-01T08:30:00", kwh=1.3)),
         (meter, payload(EIGHT * 1000, kwh=1.3)),
-        (meter, b" " * (MAX_PAYLOAD_BYTES + 1)),
+        (meter, payload(EIGHT, kwh=1.0, pad="x" * MAX_PAYLOAD_BYTES)),
         (lights, payload(EIGHT, on="on")),
         (lights, payload(EIGHT, on=True)),
         ("occupancy/v1/east/3-501/gas", payload(EIGHT, kwh=1.0)),
@@ -146,7 +146,8 @@ def test_rejections_are_counted_by_reason(ingester: Ingester) -> None:
         ingester.handle(topic, body)
     stats = ingester.stats
     assert stats.rejected == {
-        "bad_json": 2,
+        "bad_json": 1,
+        "no_readings": 1,  # an empty batch
         "bad_kwh": 2,
         "naive_ts": 1,
         "bad_ts": 1,

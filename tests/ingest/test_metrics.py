@@ -60,7 +60,7 @@ def test_metrics_count_what_happened(ingester: Ingester, server: MetricsServer) 
     for k in range(3):
         ingester.handle(topic, json.dumps({"ts": NOW - 3600 + k * 900, "kwh": 1 + k}).encode())
     ingester.handle(lights_topic("east", "3-501"), json.dumps({"ts": NOW, "on": True}).encode())
-    ingester.handle(topic, b"not json")
+    ingester.handle(topic, b"{not json")
     ingester.handle(topic, json.dumps({"ts": NOW + 86400, "kwh": 1}).encode())
     before = samples(server.url)
     assert before[("occupancy_ingest_queue_depth", ())] == 4

@@ -58,6 +58,31 @@ def test_unix_seconds_int_and_fraction_and_integer_kwh() -> None:
     assert (fraction.ts, fraction.kwh) == (TS + 0.25, 0.0)
 
 
+def test_meter_serial_is_carried() -> None:
+    [reading] = meter({"ts": TS, "kwh": 1.0, "meter": "SN-0042"})
+    assert reading == MeterReading("east", "3-501", TS, 1.0, meter_id="SN-0042")
+    [without] = meter({"ts": TS, "kwh": 1.0})
+    assert without.meter_id is None
+    [explicit_null] = meter({"ts": TS, "kwh": 1.0, "meter": None})
+    assert explicit_null.meter_id is None
+
+
+@pytest.mark.parametrize("serial", [42, "", "x" * 65, True, ["SN"], {"id": "SN"}], ids=repr)
+def test_bad_meter_serial(serial: object) -> None:
+    with pytest.raises(PayloadError, match="serial as a string") as info:
+        meter({"ts": TS, "kwh": 1.0, "meter": serial})
+    assert info.value.reason == "bad_meter"
+
+
+def test_meter_serial_at_the_length_limit() -> None:
+    assert meter({"ts": TS, "kwh": 1.0, "meter": "x" * 64})[0].meter_id == "x" * 64
+
+
+def test_lights_ignore_a_meter_field() -> None:
+    """A serial names an energy meter; on a lights topic it means nothing, so it can't fail."""
+    assert lights({"ts": TS, "on": True, "meter": 42})[0].on is True
+
+
 def test_extra_fields_are_ignored() -> None:
     [reading] = meter({"ts": TS, "kwh": 1.0, "voltage": 229.7, "fw": "1.2"})
     assert reading.kwh == 1.0
@@ -277,9 +302,15 @@ def _outcome(kind: str, payload: bytes) -> str:
     try:
         readings = parse("east", "3-501", kind, payload)
     except PayloadError as exc:
-        assert exc.reason in {"bad_json", "bad_ts", "naive_ts", "bad_kwh", "bad_on", "too_large"}, (
-            exc.reason
-        )
+        assert exc.reason in {
+            "bad_json",
+            "bad_ts",
+            "naive_ts",
+            "bad_kwh",
+            "bad_on",
+            "bad_meter",
+            "too_large",
+        }, exc.reason
         return exc.reason
     except Exception as exc:  # the point of the test
         pytest.fail(f"{kind} payload {payload[:120]!r} raised {exc!r}")

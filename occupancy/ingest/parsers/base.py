@@ -1,14 +1,18 @@
 """The parser contract: a payload format is one module with a ``parse`` function.
 
-Parsers never touch MQTT or the store; they turn bytes into readings or say why not.
+Parsers never touch MQTT or the store; they turn bytes into readings or say why not. The
+value checks every format shares live here, so a register, a lights state or a meter serial
+is refused for the same reason with the same advice whichever format carried it.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 from typing import Protocol
 
+from occupancy.ingest.const import MAX_METER_ID_LENGTH, MAX_REGISTER_KWH
 from occupancy.readings import LightReading, MeterReading
 
 
@@ -26,6 +30,87 @@ class Parser(Protocol):
         self, community: str, unit_id: str, kind: str, payload: bytes
     ) -> list[MeterReading | LightReading]:
         """Readings in the payload, or ``PayloadError``; never another exception."""
+
+
+class DocParser(Protocol):
+    def __call__(
+        self, community: str, unit_id: str, kind: str, doc: object
+    ) -> list[MeterReading | LightReading]:
+        """Readings in an already decoded JSON document (so ``auto`` decodes only once)."""
+
+
+def check_size(payload: bytes, limit: int) -> None:
+    """Refuse before decoding: a huge payload costs time whatever it turns out to be."""
+    if len(payload) > limit:
+        raise PayloadError(
+            "too_large", f"payload of {len(payload)} bytes exceeds the limit of {limit}"
+        )
+
+
+def decode_json(payload: bytes) -> object:
+    """``json.loads`` with every failure (bad UTF-8, syntax, nesting depth) as ``bad_json``."""
+    try:
+        return json.loads(payload)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise PayloadError("bad_json", f"payload is not JSON: {exc}") from exc
+
+
+def to_float(value: object) -> float | None:
+    """A JSON number as a float (``None`` for anything else, booleans included).
+
+    JSON integers are unbounded, so one beyond the float range becomes infinity instead of
+    raising ``OverflowError`` later in arithmetic.
+    """
+    if isinstance(value, float):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    return None
+
+
+def check_register(kwh: float) -> float:
+    """A cumulative register in kWh: finite, not negative, not beyond any household."""
+    if not math.isfinite(kwh) or kwh < 0 or kwh > MAX_REGISTER_KWH:
+        raise PayloadError("bad_kwh", f"kwh {kwh} is not a plausible register value")
+    return kwh
+
+
+def register_kwh(value: object) -> float:
+    """The ``kwh`` of a JSON reading: a number from 0 to ``MAX_REGISTER_KWH``."""
+    kwh = to_float(value)
+    if kwh is None:
+        raise PayloadError("bad_kwh", "kwh is missing or not a number")
+    return check_register(kwh)
+
+
+def lights_on(value: object) -> bool:
+    """The ``on`` of a JSON reading: ``true``/``false``, or the integers 1/0 some sensors send.
+
+    ``1.0`` is refused: a float where a flag belongs is a sender mixing up fields.
+    """
+    if value is True or value is False:
+        return value
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    raise PayloadError("bad_on", "on must be true or false")
+
+
+def meter_serial(value: object) -> str | None:
+    """The optional meter serial: absent (``None``) or a non-empty string of at most 64
+    characters. A number is refused rather than converted: ``"007"`` and ``7`` would become
+    the same meter, and a serial read back differently would look like a replacement."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > MAX_METER_ID_LENGTH:
+        raise PayloadError(
+            "bad_meter",
+            f"meter must be the meter's serial as a string of 1 to {MAX_METER_ID_LENGTH} "
+            'characters, e.g. "meter": "0123456789"',
+        )
+    return value
 
 
 def parse_timestamp(value: object) -> float:

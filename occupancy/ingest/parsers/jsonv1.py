@@ -1,49 +1,49 @@
 """The v1 JSON payloads of docs/mqtt.md.
 
-``{"ts": ..., "kwh": ...}`` on meter topics and ``{"ts": ..., "on": ...}`` on lights topics.
+``{"ts": ..., "kwh": ...}`` on meter topics and ``{"ts": ..., "on": ...}`` on lights topics;
+meter payloads may name the meter's serial as ``"meter"`` so a replacement is recognised.
+``parse_doc`` takes an already decoded object: the ``batch`` format reuses it for each
+element and ``auto`` after its one ``json.loads``.
 """
 
 from __future__ import annotations
 
-import json
-import math
-
-from occupancy.ingest.const import LIGHTS, MAX_PAYLOAD_BYTES, METER
-from occupancy.ingest.parsers.base import PayloadError, parse_timestamp
+from occupancy.ingest.const import LIGHTS, MAX_PAYLOAD_BYTES, MAX_REGISTER_KWH, METER
+from occupancy.ingest.parsers.base import (
+    PayloadError,
+    check_size,
+    decode_json,
+    lights_on,
+    meter_serial,
+    parse_timestamp,
+    register_kwh,
+)
 from occupancy.readings import LightReading, MeterReading
 
-#: Far beyond any household register (a 14 kW supply for a century is ~12 GWh).
-MAX_REGISTER_KWH = 1e9
+__all__ = ["MAX_REGISTER_KWH", "parse", "parse_doc"]
 
 
 def parse(
     community: str, unit_id: str, kind: str, payload: bytes
 ) -> list[MeterReading | LightReading]:
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise PayloadError("too_large", f"payload of {len(payload)} bytes exceeds the limit")
-    try:
-        doc = json.loads(payload)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise PayloadError("bad_json", f"payload is not JSON: {exc}") from exc
+    check_size(payload, MAX_PAYLOAD_BYTES)
+    return parse_doc(community, unit_id, kind, decode_json(payload))
+
+
+def parse_doc(
+    community: str, unit_id: str, kind: str, doc: object
+) -> list[MeterReading | LightReading]:
+    """One reading from a decoded v1 object. The timestamp is checked first, then the value,
+    then the serial: a payload wrong twice is counted under its timestamp."""
     if not isinstance(doc, dict):
         raise PayloadError("bad_json", "payload must be a JSON object")
     ts = parse_timestamp(doc.get("ts"))
     if kind == METER:
-        kwh = doc.get("kwh")
-        if isinstance(kwh, bool) or not isinstance(kwh, int | float):
-            raise PayloadError("bad_kwh", "kwh is missing or not a number")
-        try:
-            kwh = float(kwh)
-        except OverflowError:  # JSON integers are unbounded
-            kwh = math.inf
-        if not math.isfinite(kwh) or kwh < 0 or kwh > MAX_REGISTER_KWH:
-            raise PayloadError("bad_kwh", f"kwh {kwh} is not a plausible register value")
-        return [MeterReading(community=community, unit_id=unit_id, ts=ts, kwh=kwh)]
+        kwh = register_kwh(doc.get("kwh"))
+        serial = doc.get("meter")
+        if serial is None:
+            return [MeterReading(community, unit_id, ts, kwh)]
+        return [MeterReading(community, unit_id, ts, kwh, meter_serial(serial))]
     if kind == LIGHTS:
-        on = doc.get("on")
-        if on in (0, 1) and not isinstance(on, float):
-            on = bool(on)
-        if not isinstance(on, bool):
-            raise PayloadError("bad_on", "on must be true or false")
-        return [LightReading(community=community, unit_id=unit_id, ts=ts, on=on)]
+        return [LightReading(community, unit_id, ts, lights_on(doc.get("on")))]
     raise PayloadError("bad_topic", f"unknown reading kind {kind!r}")
