@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -53,13 +54,20 @@ def find_mosquitto() -> str | None:
 class EmbeddedBroker:
     """A broker on 127.0.0.1 that lives as long as this object (use it as a context manager)."""
 
-    def __init__(self, port: int | None = None, prefer: str = "mosquitto") -> None:
+    def __init__(
+        self, port: int | None = None, prefer: str = "mosquitto", config: str | None = None
+    ) -> None:
+        """``config``: a whole mosquitto.conf to run instead of ours (Mosquitto only), with
+        ``{port}`` standing for the port; the deployment tests run the shipped file this way.
+        Mosquitto's own output then goes to ``log_path`` as well, since configuration errors
+        are printed before any ``log_dest`` applies."""
         self.port = port or free_port()
         self.kind = ""
         self._proc: subprocess.Popen[bytes] | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._log: BinaryIO | None = None
         self.prefer = prefer
+        self.config = config
 
     @property
     def url(self) -> str:
@@ -76,6 +84,8 @@ class EmbeddedBroker:
             except OSError as exc:
                 raise OSError(f"port {self.port} on 127.0.0.1 is already in use") from exc
         binary = find_mosquitto() if self.prefer == "mosquitto" else None
+        if self.config is not None and not binary:
+            raise RuntimeError("a custom broker configuration needs mosquitto installed")
         if binary:
             self._start_mosquitto(binary)
         else:
@@ -88,7 +98,7 @@ class EmbeddedBroker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc is not None and self._proc.poll() is not None:
-                log_file = Path(self._tmp.name) / "log" if self._tmp else None
+                log_file = self.log_path
                 detail = log_file.read_text(errors="replace")[-1000:] if log_file else ""
                 self.stop()
                 raise RuntimeError(f"the embedded {self.kind} broker exited: {detail.strip()}")
@@ -100,13 +110,32 @@ class EmbeddedBroker:
         self.stop()
         raise TimeoutError(f"the embedded {self.kind} broker did not listen within {timeout} s")
 
+    @property
+    def log_path(self) -> Path | None:
+        """The broker's log (and, with a custom ``config``, its console output)."""
+        return Path(self._tmp.name) / "log" if self._tmp else None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def reload(self) -> None:
+        """SIGHUP: Mosquitto rereads its password and ACL files (and reloadable settings)."""
+        if self._proc is None or self.kind != "mosquitto":
+            raise RuntimeError("only a running embedded mosquitto can reload")
+        self._proc.send_signal(signal.SIGHUP)
+
     def _start_mosquitto(self, binary: str) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="occupancy-mosquitto-")
         conf = Path(self._tmp.name) / "mosquitto.conf"
-        conf.write_text(MOSQUITTO_CONF.format(port=self.port, log=Path(self._tmp.name) / "log"))
-        self._proc = subprocess.Popen(
-            [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        log_file = Path(self._tmp.name) / "log"
+        if self.config is None:
+            conf.write_text(MOSQUITTO_CONF.format(port=self.port, log=log_file))
+            output: int | BinaryIO = subprocess.DEVNULL
+        else:
+            conf.write_text(self.config.replace("{port}", str(self.port)))
+            self._log = output = open(log_file, "ab")  # noqa: SIM115 - closed in stop()
+        self._proc = subprocess.Popen([binary, "-c", str(conf)], stdout=output, stderr=output)
         self.kind = "mosquitto"
 
     def _start_amqtt(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from occupancy.cli import demo, detect, ingest, models, register, serve
+from occupancy.cli import accounts, demo, detect, ingest, models, register, serve, store
 
 app = typer.Typer(
     name="occupancy",
@@ -16,7 +16,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (register, ingest, detect, models, serve, demo):
+for module in (register, ingest, detect, models, serve, demo, accounts, store):
     module.attach(app)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import logging
 import socket
@@ -47,6 +48,8 @@ RECEIVE_MAXIMUM_LIMIT = 65535
 #: Dead letters go to {prefix}/_rejected/{reason}/{community}/{unit}/{kind}, seven levels,
 #: so our own five-level subscriptions never receive them back.
 REJECTED_LEVEL = "_rejected"
+#: How much of a rejected payload its dead letter carries (see dead_letter_payload).
+DEAD_LETTER_PAYLOAD_BYTES = 4096
 #: We speak MQTT 5 and fall back to 3.1.1 (with a clean_session=False session) when a
 #: broker refuses 5 with this CONNACK reason, or does not answer a 5 CONNECT within
 #: MQTT5_CONNACK_SECONDS: amqtt, the embedded fallback broker, speaks 3.1.1 only and just
@@ -116,18 +119,33 @@ def dead_letter_topic(prefix: str, reason: str, topic: str) -> str:
 
 
 def dead_letter_payload(rejection: Rejection) -> bytes:
-    """A JSON envelope: what was refused, why, and the payload itself (text if it decodes,
-    else base64) so an operator can fix the sender and replay it."""
+    """A JSON envelope: what was refused, why, and the payload (text if it decodes, else
+    base64) so an operator can fix the sender and replay it.
+
+    The payload is cut at DEAD_LETTER_PAYLOAD_BYTES (its size and SHA-256 say what it was):
+    JSON escaping can make a letter six times its payload, and a letter over the broker's
+    packet limit would get us disconnected, the original redelivered, forever.
+    """
+    raw = rejection.payload
     doc: dict[str, object] = {
         "topic": rejection.topic,
         "reason": rejection.reason,
-        "message": rejection.message,
+        "message": rejection.message[:1000],
         "received": time.time(),
+        "payload_bytes": len(raw),
     }
-    try:
-        doc["payload"] = rejection.payload.decode("utf-8")
-    except UnicodeDecodeError:
-        doc["payload_b64"] = base64.b64encode(rejection.payload).decode("ascii")
+    kept = raw[:DEAD_LETTER_PAYLOAD_BYTES]
+    if len(kept) < len(raw):
+        doc["truncated"] = True
+        doc["payload_sha256"] = hashlib.sha256(raw).hexdigest()
+    for cut in range(4 if len(kept) < len(raw) else 1):  # a cut may split a character
+        try:
+            doc["payload"] = kept[: len(kept) - cut].decode("utf-8")
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        doc["payload_b64"] = base64.b64encode(kept).decode("ascii")
     return json.dumps(doc, ensure_ascii=False).encode()
 
 

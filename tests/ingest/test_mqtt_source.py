@@ -4,12 +4,16 @@ and the errors an operator sees for a bad URL or an unreachable broker."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
@@ -113,7 +117,7 @@ def test_garbage_is_counted_and_ingest_goes_on(mosquitto_url, publish, store) ->
                 (topic, b"\xff\xfe\x00"),
                 (topic, b""),
                 (topic, b'{"ts": 1772323200000, "kwh": 1}'),
-                (topic, b" " * (MAX_PAYLOAD_BYTES + 1)),
+                (topic, json.dumps({"ts": 1, "kwh": 1, "pad": "x" * MAX_PAYLOAD_BYTES}).encode()),
                 (meter_topic("east", "x" * 65), b'{"ts": 1772323200, "kwh": 1}'),
                 reading(4, 11.0),
             ]
@@ -121,7 +125,13 @@ def test_garbage_is_counted_and_ingest_goes_on(mosquitto_url, publish, store) ->
         wait_for(lambda: ingester.stats.handled == 7, "7 messages")
     finally:
         source.stop()
-    assert ingester.stats.rejected == {"bad_json": 2, "bad_ts": 1, "too_large": 1, "bad_topic": 1}
+    assert ingester.stats.rejected == {
+        "unknown_format": 1,
+        "no_readings": 1,
+        "bad_ts": 1,
+        "too_large": 1,
+        "bad_topic": 1,
+    }
     assert hour_eight(store) == (pytest.approx(1.0), 1.0)
 
 
@@ -165,16 +175,23 @@ def test_a_new_client_id_does_not_inherit_the_queue(mosquitto_url, publish, stor
     other = Ingester(store, clock=clock)
     source = MqttSource(mosquitto_url, other, client_id=client_id("other"))
     source.start()
-    source.stop()
-    assert other.stats.received == 0
-    # ...and the original session still has it.
+    try:
+        # A marker published now: an inherited queue would be delivered before it, so once
+        # the marker is in, absence of the reading is proven rather than hoped for.
+        publish([(meter_topic("east", "3-501"), b"{marker, not JSON")])
+        wait_for(lambda: other.stats.rejected["bad_json"] == 1, "the marker")
+    finally:
+        source.stop()
+    assert (other.stats.received, other.stats.accepted) == (1, 0)
+    # ...and the original session still has the reading (and the marker, queued after it).
     again = Ingester(store, clock=clock)
     source = MqttSource(mosquitto_url, again, client_id=name)
     source.start()
     try:
-        wait_for(lambda: again.stats.handled == 1, "the queued message")
+        wait_for(lambda: again.stats.handled == 2, "the queued reading and marker")
     finally:
         source.stop()
+    assert (again.stats.accepted, dict(again.stats.rejected)) == (1, {"bad_json": 1})
 
 
 def test_works_with_the_amqtt_fallback_broker(store) -> None:
@@ -246,16 +263,38 @@ def test_url_errors_do_not_repeat_the_password() -> None:
     assert "http://ingest:***@broker:1883" in str(info.value)
 
 
-def test_credentials_are_sent(mosquitto_url: str, store) -> None:
-    """Mosquitto here allows anonymous clients, so credentials just must not break it."""
-    port = BrokerAddress.parse(mosquitto_url).port
-    source = MqttSource(
-        f"mqtt://user:pw@127.0.0.1:{port}", Ingester(store), client_id=client_id("creds")
-    )
-    assert source.address.username == "user"
-    source.start()
-    source.stop()
-    assert source.subscribed.is_set()
+def test_credentials_are_sent(store, tmp_path) -> None:
+    """Against a broker that refuses anonymous clients: the user and password from an
+    OCCUPANCY_MQTT_URL (percent-encoded, as URLs need) get in; a wrong password, or none, is
+    refused with an error that says what to check and does not repeat the password."""
+    tool = shutil.which("mosquitto_passwd")
+    assert tool, "mosquitto_passwd is not installed (apt-get install mosquitto)"
+    password = "s@cret:1/x"
+    passwd = tmp_path / "passwd"
+    subprocess.run([tool, "-c", "-b", str(passwd), "ingest", password], check=True)
+    lines = ["listener {port} 127.0.0.1", "allow_anonymous false", f"password_file {passwd}"]
+    lines += ["persistence false", "set_tcp_nodelay true", f"log_dest file {tmp_path / 'log'}"]
+    if os.geteuid() == 0:  # else Mosquitto drops to its own user and cannot read tmp_path
+        lines.append("user root")
+    with EmbeddedBroker(config="\n".join(lines) + "\n") as broker:
+        where = f"127.0.0.1:{broker.port}"
+        source = MqttSource(
+            f"mqtt://ingest:{quote(password, safe='')}@{where}",
+            Ingester(store),
+            client_id=client_id("creds"),
+        )
+        assert (source.address.username, source.address.password) == ("ingest", password)
+        source.start(timeout=5)
+        try:
+            assert source.subscribed.is_set()
+        finally:
+            source.stop()
+        for url in (f"mqtt://ingest:{quote(password[:-1], safe='')}@{where}", f"mqtt://{where}"):
+            source = MqttSource(url, Ingester(store), client_id=client_id("creds"))
+            with pytest.raises(ConnectionError, match="refused.*user name and password") as info:
+                source.start(timeout=5)
+            assert password[:-1] not in str(info.value)
+            assert not source.subscribed.is_set()
 
 
 def test_a_closed_port_is_a_connection_error_saying_what_to_check(store) -> None:
