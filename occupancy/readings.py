@@ -6,6 +6,7 @@ conversion to local time happens only where a human or an hour-of-day feature ne
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 
@@ -15,8 +16,8 @@ class MeterReading:
 
     ``meter_id`` is the meter's serial when the payload names it: a change of serial is a
     meter replacement, which the interval converter must not mistake for consumption or a
-    counter reset. Stores ignore it (last in the field list so positional construction keeps
-    working).
+    counter reset. Stores keep it as ``meter_key`` (last in the field list so positional
+    construction keeps working).
     """
 
     community: str
@@ -24,6 +25,15 @@ class MeterReading:
     ts: float
     kwh: float
     meter_id: str | None = None
+
+
+def meter_key(meter_id: str | None) -> int:
+    """A 48-bit number for a meter serial (0 = not given), so stores keep it as a number
+    beside the register (exact in a float64 column) and ``register_intervals`` can tell,
+    with numpy alone, that two consecutive readings came from different meters."""
+    if not meter_id:
+        return 0
+    return int.from_bytes(hashlib.blake2b(meter_id.encode(), digest_size=6).digest(), "big") or 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,14 +139,17 @@ def register_intervals(
     *,
     max_gap_seconds: float = REGISTER_MAX_GAP_SECONDS,
     max_power_kw: float = REGISTER_MAX_POWER_KW,
+    meter: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Interval energy between consecutive register readings of each unit.
 
     Stores derive intervals here, on read, rather than trusting whoever wrote them: with
     several ingesters sharing a subscription, or readings arriving out of order, no single
     writer sees a unit's readings in sequence, but the store holds all of them. The rules
-    match ``occupancy.ingest.intervals``: a drop (counter reset), a gap or an implausible
-    jump leaves the span unmeasured; nothing is invented. Returns ``(unit, start, end, kwh)``.
+    match ``occupancy.ingest.intervals``: a drop (counter reset), a gap, an implausible
+    jump or a change of meter (``meter``: ``readings.meter_key`` per reading, 0 or NaN when
+    not given) leaves the span unmeasured; nothing is invented. Returns
+    ``(unit, start, end, kwh)``.
     """
     units = np.asarray(unit, dtype=object)
     ts = np.asarray(ts, dtype=float)
@@ -157,6 +160,10 @@ def register_intervals(
     codes = np.unique(units.astype(str), return_inverse=True)[1]
     order = np.lexsort((ts, codes))
     codes, units, ts, kwh = codes[order], units[order], ts[order], kwh[order]
+    if meter is None:
+        meters = np.zeros(len(ts))
+    else:
+        meters = np.nan_to_num(np.asarray(meter, dtype=float), nan=0.0)[order]
     dt = np.diff(ts)
     delta = np.diff(kwh)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -167,6 +174,7 @@ def register_intervals(
         & (dt <= max_gap_seconds)
         & (delta >= 0)
         & (power <= max_power_kw)
+        & ((meters[1:] == meters[:-1]) | (meters[1:] == 0) | (meters[:-1] == 0))
     )
     return units[1:][keep], ts[:-1][keep], ts[1:][keep], delta[keep]
 
@@ -187,6 +195,7 @@ def aggregate_arrays(
     r_unit: Sequence[str] = (),
     r_ts: np.ndarray | None = None,
     r_kwh: np.ndarray | None = None,
+    r_meter: np.ndarray | None = None,
 ) -> HourlyWindow:
     """Spread interval energy over the hours it overlaps, in proportion to the overlap.
 
@@ -195,7 +204,7 @@ def aggregate_arrays(
     Intervals and observations of other units or outside the window are ignored.
     """
     if len(r_unit) and r_ts is not None and r_kwh is not None:
-        d_unit, d_start, d_end, d_kwh = register_intervals(r_unit, r_ts, r_kwh)
+        d_unit, d_start, d_end, d_kwh = register_intervals(r_unit, r_ts, r_kwh, meter=r_meter)
         e_unit = [*e_unit, *d_unit]
         e_start = np.concatenate([np.asarray(e_start, dtype=float), d_start])
         e_end = np.concatenate([np.asarray(e_end, dtype=float), d_end])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from occupancy.readings import IntervalEnergy, LightReading, MeterReading
+from occupancy.readings import IntervalEnergy, LightReading, MeterReading, meter_key
 from occupancy.store.base import StoreError
 from occupancy.timeseries import (
     HOUR,
@@ -28,6 +28,7 @@ from occupancy.timeseries import (
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS registers (
     unit_id TEXT NOT NULL, ts REAL NOT NULL, community TEXT NOT NULL, kwh REAL NOT NULL,
+    meter_key INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (unit_id, ts)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS energy (
     unit_id TEXT NOT NULL, end_ts REAL NOT NULL, start_ts REAL NOT NULL,
@@ -57,6 +58,11 @@ class EmbeddedStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+            columns = {row[1] for row in self._conn.execute("PRAGMA table_info(registers)")}
+            if "meter_key" not in columns:  # a file from before meter serials were kept
+                self._conn.execute(
+                    "ALTER TABLE registers ADD COLUMN meter_key INTEGER NOT NULL DEFAULT 0"
+                )
         except sqlite3.Error as exc:
             raise StoreError(
                 f"cannot open the embedded store at {path}: {exc}; check the directory exists "
@@ -75,8 +81,12 @@ class EmbeddedStore:
             try:
                 with self._conn:
                     self._conn.executemany(
-                        "INSERT OR REPLACE INTO registers VALUES (?, ?, ?, ?)",
-                        [(r.unit_id, r.ts, r.community, r.kwh) for r in registers],
+                        "INSERT OR REPLACE INTO registers (unit_id, ts, community, kwh, meter_key) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        [
+                            (r.unit_id, r.ts, r.community, r.kwh, meter_key(r.meter_id))
+                            for r in registers
+                        ],
                     )
                     self._conn.executemany(
                         "INSERT OR REPLACE INTO energy VALUES (?, ?, ?, ?, ?)",
@@ -107,7 +117,8 @@ class EmbeddedStore:
             # Intervals are derived from consecutive registers on read (see
             # timeseries.register_intervals), so look one longest interval either side.
             registers = self._conn.execute(
-                "SELECT unit_id, community, ts, kwh FROM registers WHERE ts >= ? AND ts <= ?",
+                "SELECT unit_id, community, ts, kwh, meter_key FROM registers "
+                "WHERE ts >= ? AND ts <= ?",
                 (t0 - REGISTER_MAX_GAP_SECONDS, t1 + REGISTER_MAX_GAP_SECONDS),
             ).fetchall()
         communities: dict[str, str] = {}
@@ -119,7 +130,7 @@ class EmbeddedStore:
         ids = list(unit_ids) if unit_ids is not None else sorted(communities)
         e = list(zip(*energy, strict=True)) if energy else [(), (), (), (), ()]
         x = list(zip(*lights, strict=True)) if lights else [(), (), (), ()]
-        r = list(zip(*registers, strict=True)) if registers else [(), (), (), ()]
+        r = list(zip(*registers, strict=True)) if registers else [(), (), (), (), ()]
         return aggregate_arrays(
             start,
             hours,
@@ -135,6 +146,7 @@ class EmbeddedStore:
             r_unit=r[0],
             r_ts=np.array(r[2], dtype=float),
             r_kwh=np.array(r[3], dtype=float),
+            r_meter=np.array(r[4], dtype=float),
         )
 
     def last_registers(self) -> dict[str, MeterReading]:

@@ -241,7 +241,7 @@ class InfluxQLStore(InfluxHTTP):
                 _Select(
                     self.raw,
                     schema.REGISTER,
-                    ("kwh",),
+                    ("kwh", "meter"),
                     math.ceil((t0 - REGISTER_MAX_GAP_SECONDS) * 1000),
                     math.floor((t1 + REGISTER_MAX_GAP_SECONDS) * 1000),
                     wanted,
@@ -283,6 +283,7 @@ class InfluxQLStore(InfluxHTTP):
             r_unit=registers.units,
             r_ts=r_ts,
             r_kwh=registers.column(1),
+            r_meter=registers.column(2) if len(registers) else None,
         )
         counts = _cell_counts(ids, lights.units, l_ts, t0, hours)
         if len(rollups):

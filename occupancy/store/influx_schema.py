@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from urllib.parse import unquote
 
-from occupancy.readings import IntervalEnergy, LightReading, MeterReading
+from occupancy.readings import IntervalEnergy, LightReading, MeterReading, meter_key
 from occupancy.store.base import StoreError
 
 #: One measurement per kind of reading; tags ``unit`` and ``community`` on every one.
@@ -81,8 +81,11 @@ def _float(value: float, what: str) -> str:
 
 
 def register_lines(registers: Iterable[MeterReading]) -> list[str]:
+    """``meter`` (an integer field, ``readings.meter_key``) only when the payload named the
+    meter's serial: a change of it between readings is a meter swap, not consumption."""
     return [
-        f"{_series_key(REGISTER, r.unit_id, r.community)} kwh={_float(r.kwh, 'kwh')} {to_ms(r.ts)}"
+        f"{_series_key(REGISTER, r.unit_id, r.community)} kwh={_float(r.kwh, 'kwh')}"
+        f"{f',meter={meter_key(r.meter_id)}i' if r.meter_id else ''} {to_ms(r.ts)}"
         for r in registers
     ]
 

@@ -331,3 +331,26 @@ def test_whole_second_and_millisecond_stamps_round_trip_exactly(
     reading = reg(T0 + offset, 12.345)
     store.write(registers=[reading])
     assert store.last_registers() == {UNIT: reading}
+
+
+def test_a_meter_swap_is_not_consumption(store: ReadingStore) -> None:
+    """A new meter whose register happens to sit a little above the old one's: the step
+    between them is not energy anyone used, however plausible it looks."""
+    q = [at(8) + k * Q for k in range(5)]
+    store.write(
+        registers=[
+            MeterReading(COMMUNITY, UNIT, q[0], 100.0, "OLD-1"),
+            MeterReading(COMMUNITY, UNIT, q[1], 100.5, "OLD-1"),
+            MeterReading(COMMUNITY, UNIT, q[2], 100.8, "NEW-2"),  # swapped: +0.3 is not use
+            MeterReading(COMMUNITY, UNIT, q[3], 101.0, "NEW-2"),
+            MeterReading(COMMUNITY, UNIT, q[4], 101.2, "NEW-2"),
+            # Another unit without serials: every step counts, as before.
+            MeterReading(COMMUNITY, "3-502", q[0], 5.0),
+            MeterReading(COMMUNITY, "3-502", q[4], 6.0),
+        ]
+    )
+    window = store.hourly_window(DAY, 24)
+    assert window.unit_ids == ["3-501", "3-502"]
+    assert window.coverage[0, 8] == 0.75
+    assert window.energy_kwh[0, 8] == pytest.approx((0.5 + 0.2 + 0.2) / 0.75)
+    assert window.energy_kwh[1, 8] == pytest.approx(1.0)

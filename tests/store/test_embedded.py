@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from occupancy.readings import IntervalEnergy, MeterReading
+from occupancy.readings import IntervalEnergy, MeterReading, meter_key
 from occupancy.store import StoreError, open_store
 from occupancy.store.embedded import EmbeddedStore
 
@@ -128,3 +128,23 @@ def test_a_closed_store_raises_store_errors(tmp_path: Path) -> None:
         store.hourly_window(DAY, 24)
     with pytest.raises(StoreError):
         store.last_registers()
+
+
+def test_a_file_from_before_meter_serials_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE registers (unit_id TEXT NOT NULL, ts REAL NOT NULL, "
+            "community TEXT NOT NULL, kwh REAL NOT NULL, PRIMARY KEY (unit_id, ts)) WITHOUT ROWID"
+        )
+        old.execute("INSERT INTO registers VALUES ('3-501', 1772323200.0, 'east', 10.0)")
+    store = EmbeddedStore(path)
+    try:
+        store.write(registers=[MeterReading("east", "3-501", 1772324100.0, 10.5, "M-1")])
+        assert store.last_registers()["3-501"].kwh == 10.5
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT ts, meter_key FROM registers ORDER BY ts").fetchall()
+    assert rows == [(1772323200.0, 0), (1772324100.0, meter_key("M-1"))]
+    assert meter_key("M-1") != 0 and meter_key(None) == 0
