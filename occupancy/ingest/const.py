@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from occupancy.timeseries import REGISTER_MAX_GAP_SECONDS, REGISTER_MAX_POWER_KW
+
 TOPIC_PREFIX = "occupancy/v1"
 METER = "meter"
 LIGHTS = "lights"
@@ -27,12 +29,10 @@ MAX_METER_ID_LENGTH = 64
 MAX_FUTURE_SECONDS = 300.0
 #: Older than this is a replay from another era; raw retention is 90 days anyway.
 MAX_AGE_SECONDS = 400 * 86400.0
-#: Above this a 15-minute step is not a household (a 63 A single-phase supply is ~14.5 kW);
-#: treat it as a meter replacement or a register glitch.
-MAX_POWER_KW = 50.0
-#: A silence longer than this between two readings is a gap: its energy is kept in the raw
-#: register readings but not spread over hours it cannot be placed in.
-MAX_INTERVAL_SECONDS = 2 * 3600.0
+#: The converter's notes follow the very rules stores derive energy by (one definition, in
+#: timeseries): a step above this power is a swap or glitch, a longer silence is a gap.
+MAX_POWER_KW = REGISTER_MAX_POWER_KW
+MAX_INTERVAL_SECONDS = REGISTER_MAX_GAP_SECONDS
 
 
 def subscriptions(prefix: str = TOPIC_PREFIX) -> list[str]:
