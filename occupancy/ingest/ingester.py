@@ -299,7 +299,9 @@ class Ingester:
             started = time.perf_counter()
             try:
                 self.store.write(registers=registers, lights=lights)
-            except StoreError as exc:
+            except Exception as exc:
+                # A StoreError is the store saying no; anything else is a bug in a store,
+                # which must not kill the writer thread (that would stall the session).
                 with self._lock:
                     self._registers = registers + self._registers
                     self._lights = lights + self._lights
@@ -313,6 +315,7 @@ class Ingester:
                     "store write failed, %d readings kept for retry: %s",
                     len(registers) + len(lights),
                     exc,
+                    exc_info=not isinstance(exc, StoreError),
                 )
                 return 0
             elapsed = time.perf_counter() - started
@@ -336,7 +339,10 @@ class Ingester:
                 self._retry_at = 0.0
                 self._room.notify_all()
             if tokens and self.on_commit is not None:
-                self.on_commit(tokens)
+                try:
+                    self.on_commit(tokens)
+                except Exception:  # unacknowledged messages come back; a dead writer would not
+                    log.exception("acknowledging %d committed messages failed", len(tokens))
             return len(registers) + len(lights)
 
     def start(self) -> None:

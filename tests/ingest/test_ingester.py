@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -314,3 +315,44 @@ def test_closed_store_keeps_the_batch_for_a_reopened_one(path: Path) -> None:
     energy, coverage, _ = hour(reopened)
     reopened.close()
     assert (energy, coverage) == (pytest.approx(1.0), 1.0)
+
+
+class BuggyOnce:
+    """A store that fails once with a bug (not a StoreError), then works."""
+
+    def __init__(self, store: EmbeddedStore) -> None:
+        self.store = store
+        self.calls = 0
+
+    def write(self, **batch: object) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise KeyError("a bug in a store")
+        self.store.write(**batch)
+
+    def last_registers(self) -> dict:
+        return self.store.last_registers()
+
+
+def test_a_store_bug_does_not_kill_the_background_writer(
+    store: EmbeddedStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    commits: list[list[object]] = []
+    buggy = BuggyOnce(store)
+    ingester = Ingester(
+        buggy, batch_size=2, flush_seconds=0.02, clock=clock, on_commit=commits.append
+    )  # type: ignore[arg-type]
+    ingester.start()
+    try:
+        for k, kwh in enumerate([100.0, 100.2]):
+            ingester.handle(meter_topic("east", "3-501"), payload(EIGHT + k * Q, kwh=kwh), token=k)
+        deadline = time.monotonic() + 5
+        while ingester.stats.stored_registers < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        ingester.stop()
+    assert buggy.calls >= 2
+    assert ingester.stats.store_errors == 1
+    assert ingester.stats.stored_registers == 2
+    assert commits == [[0, 1]]
+    assert "a bug in a store" in caplog.text and "Traceback" in caplog.text
