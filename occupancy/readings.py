@@ -33,7 +33,9 @@ def meter_key(meter_id: str | None) -> int:
     with numpy alone, that two consecutive readings came from different meters."""
     if not meter_id:
         return 0
-    return int.from_bytes(hashlib.blake2b(meter_id.encode(), digest_size=6).digest(), "big") or 1
+    # surrogatepass: a key for any str, so a serial can never make a batch unstorable.
+    digest = hashlib.blake2b(meter_id.encode("utf-8", "surrogatepass"), digest_size=6).digest()
+    return int.from_bytes(digest, "big") or 1
 
 
 @dataclass(frozen=True, slots=True)

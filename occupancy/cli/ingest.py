@@ -34,6 +34,7 @@ def ingest(
     """
     from occupancy.broker import EmbeddedBroker
     from occupancy.config import get_settings
+    from occupancy.ingest.const import MAX_AGE_SECONDS
     from occupancy.ingest.ingester import Ingester
     from occupancy.ingest.metrics import MetricsServer
     from occupancy.ingest.mqtt_source import MqttSource, MqttUrlError
@@ -62,6 +63,9 @@ def ingest(
             batch_size=settings.ingest_batch_size,
             flush_seconds=settings.ingest_flush_seconds,
             max_pending=settings.ingest_max_pending,
+            # Older than the raw retention would be dropped by the store: dead-letter it
+            # as stale instead, where an operator can see it.
+            max_age_seconds=min(MAX_AGE_SECONDS, settings.raw_retention_days * 86400.0),
         )
         source = MqttSource(
             url,

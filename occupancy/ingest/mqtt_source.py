@@ -162,7 +162,7 @@ def send_pubacks(client: mqtt.Client, mids: list[int]) -> None:
     write. Falls back to ``client.ack`` if paho's internals change.
     """
     queue = getattr(client, "_packet_queue", None)
-    if queue is None or not client.is_connected():
+    if queue is None:
         for mid in mids:
             client.ack(mid, 1)
         return
@@ -196,6 +196,8 @@ class MqttSource:
         self.dead_letters = dead_letters
         self.subscribed = threading.Event()
         self._online = False  # subscribed on the current connection
+        self._ack_lock = threading.Lock()
+        self._acking = False  # a CONNACK accepted us and no disconnect since
         # Set on a CONNACK; and once the broker confirmed our subscriptions or refused us.
         self._connacked = threading.Event()
         self._answered = threading.Event()
@@ -245,7 +247,9 @@ class MqttSource:
             self._refusal = reason_code
             self._answered.set()
             return
-        self._generation += 1
+        with self._ack_lock:
+            self._generation += 1
+            self._acking = True  # a resumed session redelivers before our SUBACK
         self._dead_pending.clear()
         # Subscribe on every (re)connect: cheap, and correct even if the session was lost.
         client.subscribe([(topic, self.qos) for topic in self.topics])
@@ -256,19 +260,28 @@ class MqttSource:
             log.error("subscription refused: %s", ", ".join(failed))
             return
         self.subscribed.set()
-        self._online = True
+        with self._ack_lock:
+            self._online = True
         self._answered.set()
 
     def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
         token = (self._generation, message.mid, message.qos) if message.qos else None
-        self.ingester.handle(message.topic, message.payload, token)
+        try:
+            self.ingester.handle(message.topic, message.payload, token)
+        except Exception:  # paho re-raises and its network thread would die: log, go on
+            log.exception("handling a message on %s failed; it stays unacknowledged", message.topic)
 
     def _on_commit(self, tokens: list[Hashable]) -> None:
-        generation = self._generation
-        mids = [mid for gen, mid, _qos in tokens if gen == generation]  # type: ignore[misc]
-        if mids:
-            send_pubacks(self.client, mids)
-            self.acked += len(mids)
+        # Under the lock the connect and disconnect callbacks take: an ack must never be
+        # queued for a connection other than the one its message id came from.
+        with self._ack_lock:
+            if not self._acking:
+                return  # the broker redelivers these; their new ids get acknowledged then
+            generation = self._generation
+            mids = [mid for gen, mid, _qos in tokens if gen == generation]  # type: ignore[misc]
+            if mids:
+                send_pubacks(self.client, mids)
+                self.acked += len(mids)
 
     def _on_reject(self, rejection: Rejection) -> None:
         token = rejection.token
@@ -304,7 +317,9 @@ class MqttSource:
             self._on_commit([token])
 
     def _on_disconnect(self, _client, _userdata, _flags, reason_code, _props) -> None:
-        self._online = False
+        with self._ack_lock:
+            self._online = self._acking = False
+            self._generation += 1
         if not self._stop.is_set():
             log.warning("disconnected from the broker (%s); paho will reconnect", reason_code)
 

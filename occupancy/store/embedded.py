@@ -60,9 +60,13 @@ class EmbeddedStore:
             self._conn.executescript(_SCHEMA)
             columns = {row[1] for row in self._conn.execute("PRAGMA table_info(registers)")}
             if "meter_key" not in columns:  # a file from before meter serials were kept
-                self._conn.execute(
-                    "ALTER TABLE registers ADD COLUMN meter_key INTEGER NOT NULL DEFAULT 0"
-                )
+                with self._conn:
+                    self._conn.execute(
+                        "ALTER TABLE registers ADD COLUMN meter_key INTEGER NOT NULL DEFAULT 0"
+                    )
+                    # Its ingester wrote intervals beside the registers they came from; energy
+                    # is now derived from the registers on read, so those would count twice.
+                    self._conn.execute("DELETE FROM energy")
         except sqlite3.Error as exc:
             raise StoreError(
                 f"cannot open the embedded store at {path}: {exc}; check the directory exists "

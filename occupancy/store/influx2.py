@@ -167,7 +167,16 @@ class Influx2Store(InfluxQLStore):
                 bucket=bucket, org=self.org, record=list(lines), write_precision=WritePrecision.MS
             )
         except Exception as exc:
-            raise self._client_error(action, exc) from exc
+            error = self._client_error(action, exc)
+            if "points beyond retention policy dropped" in str(error) and "partial write" in str(
+                error
+            ):
+                # The other points were written; retrying would fail the same way forever.
+                log.warning(
+                    "%s: readings older than the bucket's retention dropped: %s", action, error
+                )
+                return
+            raise error from exc
 
     def _client_error(self, action: str, exc: Exception) -> StoreError:
         """influxdb-client raises ApiException (HTTP status) or urllib3 errors; map both."""

@@ -247,3 +247,36 @@ def test_two_ingesters_share_the_load_and_store_every_reading_once(
     assert np.nansum(window.lights_on) == 40
     for store, _, _ in pairs:
         store.close()
+
+
+def test_readings_older_than_the_raw_retention_are_dead_lettered(
+    mosquitto_url: str, tmp_path: Path
+) -> None:
+    """The store would drop them (an InfluxDB retention policy refuses them); refused as
+    stale they reach the dead-letter topic, where someone can see them."""
+    ingester = IngesterProcess(
+        {
+            "OCCUPANCY_MQTT_URL": mosquitto_url,
+            "OCCUPANCY_STORE_URL": f"sqlite:///{tmp_path / 'readings.sqlite'}",
+            "OCCUPANCY_MQTT_CLIENT_ID": client_id("retention"),
+            "OCCUPANCY_RAW_RETENTION_DAYS": "2",
+        },
+        tmp_path / "ingest.log",
+    ).start()
+    dead = Subscriber(mosquitto_url, "occupancy/v1/_rejected/#")
+    publisher = Publisher(mosquitto_url)
+    topic = meter_topic("east", "3-501")
+    try:
+        publisher.send(
+            [
+                (topic, json.dumps({"ts": time.time() - 3 * 86400, "kwh": 1.0}).encode()),
+                (topic, json.dumps({"ts": time.time() - 86400, "kwh": 2.0}).encode()),
+            ]
+        )
+        wait_for(lambda: len(dead.messages) == 1, "the stale reading's dead letter")
+        wait_for(lambda: ingester.metric("occupancy_ingest_accepted_total") == 1, "the other")
+    finally:
+        publisher.close()
+        dead.close()
+        ingester.stop()
+    assert dead.messages[0].topic == "occupancy/v1/_rejected/stale_ts/east/3-501/meter"

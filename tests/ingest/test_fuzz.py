@@ -248,7 +248,13 @@ plausible_readings = st.lists(
             "kwh": st.floats(min_value=0, max_value=MAX_REGISTER_KWH),
             "on": st.booleans(),
         },
-        optional={"meter": st.text(min_size=1, max_size=MAX_METER_ID_LENGTH)},
+        optional={
+            "meter": st.text(
+                alphabet=st.characters(blacklist_categories=["Cc", "Cs"]),
+                min_size=1,
+                max_size=MAX_METER_ID_LENGTH,
+            )
+        },
     ),
     min_size=1,
     max_size=20,

@@ -377,3 +377,24 @@ def test_fuzz_random_documents_never_raise_anything_else() -> None:
         payload = json.dumps(doc).encode()
         outcomes.append(_outcome(rng.choice([METER, LIGHTS]), payload))
     assert {"ok", "bad_ts", "naive_ts", "bad_kwh", "bad_on"} <= set(outcomes)
+
+
+@pytest.mark.parametrize("serial", ["\\ud800", "SN\\u0000", "SN\\n1", "\\udfff-x"])
+@pytest.mark.parametrize("fmt", ["json", "batch", "auto"])
+def test_a_serial_no_store_could_keep_is_refused(fmt: str, serial: str) -> None:
+    """JSON carries lone surrogates and control characters; accepted, such a serial would
+    make the whole batch unstorable, and the ingester would retry it forever."""
+    from occupancy.ingest.parsers import PARSERS, PayloadError
+
+    body = '{"ts": 1772323200, "kwh": 1.5, "meter": "' + serial + '"}'
+    if fmt == "batch":
+        body = f"[{body}]"
+    with pytest.raises(PayloadError) as caught:
+        PARSERS[fmt]("east", "3-501", "meter", body.encode())
+    assert caught.value.reason == "bad_meter"
+
+
+def test_meter_key_never_raises() -> None:
+    from occupancy.readings import meter_key
+
+    assert meter_key("\ud800") != 0 and meter_key("\ud800") != meter_key("\udfff")

@@ -138,6 +138,13 @@ def test_a_file_from_before_meter_serials_is_upgraded_in_place(tmp_path: Path) -
             "community TEXT NOT NULL, kwh REAL NOT NULL, PRIMARY KEY (unit_id, ts)) WITHOUT ROWID"
         )
         old.execute("INSERT INTO registers VALUES ('3-501', 1772323200.0, 'east', 10.0)")
+        # Its ingester also wrote the intervals it derived; they would now count twice.
+        old.execute(
+            "CREATE TABLE energy (unit_id TEXT NOT NULL, end_ts REAL NOT NULL, "
+            "start_ts REAL NOT NULL, community TEXT NOT NULL, kwh REAL NOT NULL, "
+            "PRIMARY KEY (unit_id, end_ts)) WITHOUT ROWID"
+        )
+        old.execute("INSERT INTO energy VALUES ('3-501', 1772324100.0, 1772323200.0, 'east', 0.5)")
     store = EmbeddedStore(path)
     try:
         store.write(registers=[MeterReading("east", "3-501", 1772324100.0, 10.5, "M-1")])
@@ -147,4 +154,6 @@ def test_a_file_from_before_meter_serials_is_upgraded_in_place(tmp_path: Path) -
     with sqlite3.connect(path) as db:
         rows = db.execute("SELECT ts, meter_key FROM registers ORDER BY ts").fetchall()
     assert rows == [(1772323200.0, 0), (1772324100.0, meter_key("M-1"))]
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT COUNT(*) FROM energy").fetchone() == (0,)
     assert meter_key("M-1") != 0 and meter_key(None) == 0

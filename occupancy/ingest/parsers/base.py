@@ -110,6 +110,18 @@ def meter_serial(value: object) -> str | None:
             f"meter must be the meter's serial as a string of 1 to {MAX_METER_ID_LENGTH} "
             'characters, e.g. "meter": "0123456789"',
         )
+    return check_serial_text(value)
+
+
+def check_serial_text(value: str) -> str:
+    """JSON can carry lone surrogates and control characters; a serial holding one could
+    not be stored, and a batch that cannot be stored would be retried forever."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise PayloadError("bad_meter", "meter serial is not valid Unicode text") from exc
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise PayloadError("bad_meter", "meter serial contains control characters")
     return value
 
 

@@ -39,6 +39,7 @@ from occupancy.ingest.const import (
 from occupancy.ingest.parsers.base import (
     PayloadError,
     check_register,
+    check_serial_text,
     check_size,
     decode_json,
     parse_timestamp,
@@ -162,6 +163,8 @@ def parse_doc(
                     f"the name before {last!r} (the meter's serial) is longer than "
                     f"{MAX_METER_ID_LENGTH} characters",
                 )
+            if serial:
+                check_serial_text(serial)
             readings.append(MeterReading(community, unit_id, ts, kwh, serial or None))
         except PayloadError as exc:
             raise PayloadError(exc.reason, f"record {index}: {exc}") from exc
