@@ -9,8 +9,6 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from urllib.parse import quote
@@ -25,6 +23,7 @@ from occupancy.ingest.const import MAX_PAYLOAD_BYTES, lights_topic, meter_topic
 from occupancy.ingest.ingester import Ingester
 from occupancy.ingest.mqtt_source import BrokerAddress, MqttSource, MqttUrlError
 from occupancy.store.embedded import EmbeddedStore
+from tests.ingest.mqtt_tools import client_id, wait_for
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = datetime(2026, 3, 1, tzinfo=TZ)
@@ -37,17 +36,6 @@ TIMEOUT = 10.0
 def clock() -> float:
     return NOW
 
-
-def client_id(tag: str) -> str:
-    return f"test-{tag}-{uuid.uuid4().hex[:10]}"
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def reading(k: int, kwh: float) -> tuple[str, bytes]:
