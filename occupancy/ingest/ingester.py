@@ -83,10 +83,6 @@ class Histogram:
                 return
         self.counts[-1] += 1
 
-    @property
-    def count(self) -> int:
-        return sum(self.counts)
-
     def cumulative(self) -> list[tuple[str, int]]:
         out, running = [], 0
         for bound, n in zip((*map(str, self.bounds), "+Inf"), self.counts, strict=True):
@@ -106,7 +102,6 @@ class IngestStats:
     committed_messages: int = 0
     batches: int = 0
     store_errors: int = 0
-    last_store_seconds: float = 0.0
     #: Seconds from the newest reading's timestamp to its commit, last batch.
     last_lag_seconds: float = 0.0
     #: Monotonic time the store started failing; None while it works.
@@ -117,10 +112,6 @@ class IngestStats:
     @property
     def handled(self) -> int:
         return self.accepted + sum(self.rejected.values())
-
-    @property
-    def stored(self) -> int:
-        return self.stored_registers + self.stored_lights
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -323,7 +314,6 @@ class Ingester:
             with self._lock:
                 self._messages -= messages
                 stats = self.stats
-                stats.last_store_seconds = elapsed
                 stats.store_latency.observe(elapsed)
                 if newest is not None:
                     stats.last_lag_seconds = max(self.clock() - newest, 0.0)

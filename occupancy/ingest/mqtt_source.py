@@ -180,7 +180,6 @@ class MqttSource:
         qos: int = 1,
         topic_prefix: str = TOPIC_PREFIX,
         share_group: str | None = None,
-        dead_letters: bool = True,
     ) -> None:
         self.address = BrokerAddress.parse(url)
         self.ingester = ingester
@@ -193,7 +192,6 @@ class MqttSource:
                 raise MqttUrlError(f"share group {share_group!r} must not contain / + or #")
             topics = [f"$share/{share_group}/{topic}" for topic in topics]
         self.topics = topics
-        self.dead_letters = dead_letters
         self.subscribed = threading.Event()
         self._online = False  # subscribed on the current connection
         self._ack_lock = threading.Lock()
@@ -285,10 +283,6 @@ class MqttSource:
 
     def _on_reject(self, rejection: Rejection) -> None:
         token = rejection.token
-        if not self.dead_letters:
-            if token is not None:
-                self._on_commit([token])
-            return
         topic = dead_letter_topic(self.topic_prefix, rejection.reason, rejection.topic)
         props = None
         if self.protocol == mqtt.MQTTv5:
