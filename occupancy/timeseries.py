@@ -18,6 +18,9 @@ HOUR = 3600.0
 #: An hour counts as measured when at least this share of it is covered by readings;
 #: its energy is then scaled up to the full hour.
 MIN_HOUR_COVERAGE = 0.5
+#: The longest stored energy interval: stores look this far past a window for intervals
+#: that end after it but began inside it (same range in every store).
+MAX_STORED_INTERVAL_SECONDS = 24 * HOUR
 #: Two consecutive register readings further apart than this leave the span unmeasured:
 #: its energy is real but cannot be placed in hours.
 REGISTER_MAX_GAP_SECONDS = 2 * HOUR

@@ -20,6 +20,7 @@ from occupancy.readings import IntervalEnergy, LightReading, MeterReading, meter
 from occupancy.store.base import StoreError
 from occupancy.timeseries import (
     HOUR,
+    MAX_STORED_INTERVAL_SECONDS,
     REGISTER_MAX_GAP_SECONDS,
     HourlyWindow,
     aggregate_arrays,
@@ -40,10 +41,6 @@ CREATE TABLE IF NOT EXISTS lights (
     PRIMARY KEY (unit_id, ts)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lights_by_time ON lights (ts);
 """
-
-#: The longest interval we accept decides how far before a window we must look for
-#: intervals that end inside it.
-MAX_INTERVAL_SECONDS = 24 * HOUR
 
 
 class EmbeddedStore:
@@ -112,7 +109,7 @@ class EmbeddedStore:
             energy = self._conn.execute(
                 "SELECT unit_id, community, start_ts, end_ts, kwh FROM energy "
                 "WHERE end_ts > ? AND end_ts <= ?",
-                (t0, t1 + MAX_INTERVAL_SECONDS),
+                (t0, t1 + MAX_STORED_INTERVAL_SECONDS),
             ).fetchall()
             lights = self._conn.execute(
                 "SELECT unit_id, community, ts, is_on FROM lights WHERE ts >= ? AND ts < ?",

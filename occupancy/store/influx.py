@@ -29,6 +29,7 @@ from occupancy.store.base import ReadingStore, StoreError
 from occupancy.store.influx_http import InfluxHTTP, InfluxTarget, parse_url
 from occupancy.timeseries import (
     HOUR,
+    MAX_STORED_INTERVAL_SECONDS,
     REGISTER_MAX_GAP_SECONDS,
     HourlyWindow,
     aggregate_arrays,
@@ -36,9 +37,6 @@ from occupancy.timeseries import (
 
 log = logging.getLogger(__name__)
 
-#: Like the embedded store: the longest interval we accept decides how far past a window we
-#: look for intervals that began inside it.
-MAX_INTERVAL_SECONDS = 24 * HOUR
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
 #: A query covers at most one day and this many units, and its answer is streamed in
@@ -234,7 +232,7 @@ class InfluxQLStore(InfluxHTTP):
                     schema.ENERGY,
                     ("kwh", "start"),
                     math.floor(t0 * 1000) + 1,
-                    math.floor((t1 + MAX_INTERVAL_SECONDS) * 1000),
+                    math.floor((t1 + MAX_STORED_INTERVAL_SECONDS) * 1000),
                     wanted,
                 ),
                 _Select(self.raw, schema.LIGHTS, ("on",), lo, hi, wanted),
