@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import typer
 
-from occupancy.cli import accounts, demo, detect, ingest, models, register, serve, store
+from occupancy.cli import (
+    accounts,
+    demo,
+    detect,
+    evaluate,
+    ingest,
+    models,
+    register,
+    serve,
+    store,
+)
 
 app = typer.Typer(
     name="occupancy",
@@ -16,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (register, ingest, detect, models, serve, demo, accounts, store):
+for module in (register, ingest, detect, models, evaluate, serve, demo, accounts, store):
     module.attach(app)
 
 

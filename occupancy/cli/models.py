@@ -1,4 +1,4 @@
-"""CLI: ``occupancy train`` (fit and save the detector) and ``occupancy evaluate`` (score flags).
+"""CLI: ``occupancy train``: fit the detector on simulator output and save it.
 
 Training reads simulator *output files* only (readings.csv, lights.csv, register.csv,
 truth.csv, meta.json), never the simulator itself, so the detector is trained on exactly what
@@ -25,7 +25,6 @@ DATA_FILES = ("readings.csv", "truth.csv", "meta.json")
 def attach(app: typer.Typer) -> None:
     """Register this module's commands on the main app."""
     app.command("train")(train_command)
-    app.command("evaluate")(evaluate_command)
 
 
 @dataclass(frozen=True)
@@ -136,41 +135,6 @@ def train_command(
     sidecar = save_model(pipeline, out, metadata)
     size = out.stat().st_size / 1024
     out_console.print(f"Saved {out} ({size:.0f} KiB) and {sidecar.name}")
-
-
-def evaluate_command(
-    flags: Annotated[
-        Path,
-        typer.Option("--flags", exists=True, dir_okay=False, help="flags.csv (unit_id,kind,...)."),
-    ],
-    truth: Annotated[
-        Path,
-        typer.Option(
-            "--truth",
-            exists=True,
-            dir_okay=False,
-            help="truth.csv from the simulator (unit_id,archetype,occupied,registered,meter_ok).",
-        ),
-    ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-) -> None:
-    """Precision, recall and F1 of flags per kind against the simulator's truth."""
-    from rich.console import Console
-
-    from occupancy.evaluate import evaluate, load_flags_csv, load_truth_csv
-
-    err = Console(stderr=True)
-    try:
-        report = evaluate(load_flags_csv(flags), load_truth_csv(truth))
-    except (ValueError, KeyError) as exc:
-        err.print(f"[red]error:[/] {_escape(str(exc))}")
-        raise typer.Exit(2) from None
-    if as_json:
-        typer.echo(report.to_json())
-        return
-    Console().print(report.table())
-    if report.unknown_units:
-        err.print(f"[yellow]{len(report.unknown_units)} flagged units are not in the truth[/]")
 
 
 def _read_dir(path: Path, err: Console, *, need_register: bool = False) -> _SimDir:
