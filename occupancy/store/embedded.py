@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS lights (
     PRIMARY KEY (unit_id, ts)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS lights_by_time ON lights (ts);
 """
+#: Unit ids per ``IN (...)`` query: far below SQLite's variable limit (32,766 since 3.32).
+_IDS_PER_QUERY = 500
 
 
 class EmbeddedStore:
@@ -105,23 +107,31 @@ class EmbeddedStore:
     ) -> HourlyWindow:
         t0 = start.timestamp()
         t1 = t0 + hours * HOUR
+        # A few units (the hourly welfare check's vulnerable residents) are read through the
+        # primary key, so their read costs what they hold, not what the whole file holds.
+        wanted = None if unit_ids is None else list(dict.fromkeys(unit_ids))
+        energy: list[tuple] = []
+        lights: list[tuple] = []
+        registers: list[tuple] = []
         with self._lock, self._reading():
-            energy = self._conn.execute(
-                "SELECT unit_id, community, start_ts, end_ts, kwh FROM energy "
-                "WHERE end_ts > ? AND end_ts <= ?",
-                (t0, t1 + MAX_STORED_INTERVAL_SECONDS),
-            ).fetchall()
-            lights = self._conn.execute(
-                "SELECT unit_id, community, ts, is_on FROM lights WHERE ts >= ? AND ts < ?",
-                (t0, t1),
-            ).fetchall()
-            # Intervals are derived from consecutive registers on read (see
-            # timeseries.register_intervals), so look one longest interval either side.
-            registers = self._conn.execute(
-                "SELECT unit_id, community, ts, kwh, meter_key FROM registers "
-                "WHERE ts >= ? AND ts <= ?",
-                (t0 - REGISTER_MAX_GAP_SECONDS, t1 + REGISTER_MAX_GAP_SECONDS),
-            ).fetchall()
+            for where, ids in self._unit_filters(wanted):
+                energy += self._conn.execute(
+                    "SELECT unit_id, community, start_ts, end_ts, kwh FROM energy "
+                    f"WHERE end_ts > ? AND end_ts <= ?{where}",
+                    (t0, t1 + MAX_STORED_INTERVAL_SECONDS, *ids),
+                ).fetchall()
+                lights += self._conn.execute(
+                    "SELECT unit_id, community, ts, is_on FROM lights "
+                    f"WHERE ts >= ? AND ts < ?{where}",
+                    (t0, t1, *ids),
+                ).fetchall()
+                # Intervals are derived from consecutive registers on read (see
+                # timeseries.register_intervals), so look one longest interval either side.
+                registers += self._conn.execute(
+                    "SELECT unit_id, community, ts, kwh, meter_key FROM registers "
+                    f"WHERE ts >= ? AND ts <= ?{where}",
+                    (t0 - REGISTER_MAX_GAP_SECONDS, t1 + REGISTER_MAX_GAP_SECONDS, *ids),
+                ).fetchall()
         communities: dict[str, str] = {}
         for unit_id, community, ts, *_ in registers:
             if t0 <= ts <= t1:
@@ -149,6 +159,17 @@ class EmbeddedStore:
             r_kwh=np.array(r[3], dtype=float),
             r_meter=np.array(r[4], dtype=float),
         )
+
+    @staticmethod
+    def _unit_filters(wanted: list[str] | None) -> Iterator[tuple[str, list[str]]]:
+        """SQL to append to a query's WHERE, with its parameters: every unit, or ``wanted``
+        in blocks of ``_IDS_PER_QUERY``."""
+        if wanted is None:
+            yield "", []
+            return
+        for lo in range(0, len(wanted), _IDS_PER_QUERY):
+            block = wanted[lo : lo + _IDS_PER_QUERY]
+            yield f" AND unit_id IN ({','.join('?' * len(block))})", block
 
     def last_registers(self) -> dict[str, MeterReading]:
         with self._lock, self._reading():

@@ -185,6 +185,28 @@ def test_unit_selection_keeps_the_requested_order(store: ReadingStore) -> None:
     assert np.isnan(window.lights_on).all()  # "c" was not asked for
 
 
+def test_selected_units_equal_their_rows_of_the_whole_window(store: ReadingStore) -> None:
+    """Asking for some units (more than one query's worth) changes nothing in their rows."""
+    units = [f"u{i:04d}" for i in range(1200)]
+    store.write(
+        registers=[
+            reg(at(h), 100.0 + 0.1 * h * (i % 7), u)
+            for i, u in enumerate(units)
+            for h in (8, 9, 10)
+        ],
+        lights=[light(at(21), i % 2 == 0, u) for i, u in enumerate(units[::3])],
+    )
+    whole = store.hourly_window(DAY, 24)
+    wanted = units[::2][::-1]  # 600 units, reversed, so the order has to be honoured
+    part = store.hourly_window(DAY, 24, wanted)
+    rows = [whole.unit_ids.index(u) for u in wanted]
+    assert part.unit_ids == wanted
+    np.testing.assert_array_equal(part.energy_kwh, whole.energy_kwh[rows])
+    np.testing.assert_array_equal(part.lights_on, whole.lights_on[rows])
+    assert part.communities == [whole.communities[r] for r in rows]
+    assert np.isfinite(part.energy_kwh[:, 8:10]).all()
+
+
 def test_unicode_unit_ids_and_communities(store: ReadingStore) -> None:
     unit, community = "3栋-2单元-501", "东湖社区"
     store.write(
