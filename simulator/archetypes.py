@@ -10,6 +10,11 @@ registered one, which is exactly why the register has to be compared with the me
 there is not the same as being at home: an occupied family may be out all day or away for a
 night, and a home that went silent part-way through the window (``elderly_silent``) is not
 occupied at the end even though it was at the start.
+
+A *fitting* is something left running whether or not anybody is home: a storage water heater
+that reheats its tank every few hours, a dehumidifier on a humidistat, a lamp on a plug-in
+timer. Fittings are why an empty flat's meter keeps turning, and the detector has to tell
+them from people.
 """
 
 from __future__ import annotations
@@ -68,6 +73,12 @@ class Lifestyle:
     has_heater: float
     #: Per-day lognormal spread of overall activity, so no two days are alike.
     day_spread: float
+    #: Works nights: on workdays leaves in the evening (``wake`` + ``leave_after_wake``),
+    #: is back the next morning (``back_home`` > 24 h) and sleeps through the day.
+    night_work: bool = False
+    #: Not a household at all but a business (the small shop): simulated by its opening
+    #: hours, not by the fields above, which are then placeholders.
+    business: bool = False
 
 
 FAMILY = Lifestyle(
@@ -163,7 +174,134 @@ ELDERLY = Lifestyle(
     day_spread=0.12,
 )
 
-LIFESTYLES: dict[str, Lifestyle] = {ls.name: ls for ls in (FAMILY, SINGLE_WORKER, ELDERLY)}
+NIGHT_SHIFT = Lifestyle(
+    name="night_shift",
+    # Gets up in the early afternoon; on workdays leaves for a night shift and is back the
+    # next morning, then sleeps; on nights off stays up late at home.
+    wake=(13 * H + 30, 15 * H),
+    sleep=(24 * H + 30, 26 * H + 30),
+    works_out=1.0,
+    home_weekday=0.08,
+    leave_after_wake=(6 * H, 8 * H),
+    back_home=(30 * H + 30, 32 * H),
+    outing=0.4,
+    outing_start=(15 * H + 30, 17 * H),
+    outing_length=(1 * H + 30, 3 * H + 30),
+    away_day=0.02,
+    awake_w=(40.0, 150.0),
+    lights_w=(60.0, 150.0),
+    kettle=0.8,
+    breakfast=0.6,
+    lunch=0.1,
+    dinner=0.8,
+    dinner_at=(18 * H, 19 * H + 30),
+    dinner_minutes=(20, 45),
+    cooking_w=(900.0, 1400.0),
+    tv=0.5,
+    tv_daytime=0.4,
+    laundry=0.25,
+    water_heater=0.5,
+    shower=0.85,
+    has_ac=0.85,
+    has_heater=0.5,
+    day_spread=0.22,
+    night_work=True,
+)
+
+OUT_ALL_DAY = Lifestyle(
+    name="out_all_day",
+    # A student or single worker out from about 08:00 to 20:00 (weekends too, often), who
+    # rarely cooks: a laptop, phone chargers, lights, a shower and a kettle in the evening.
+    wake=(6 * H + 45, 7 * H + 30),
+    sleep=(23 * H + 15, 25 * H),
+    works_out=1.0,
+    home_weekday=0.05,
+    leave_after_wake=(20, 45),
+    back_home=(19 * H + 30, 21 * H + 30),
+    outing=0.7,
+    outing_start=(9 * H + 30, 13 * H),
+    outing_length=(4 * H, 9 * H),
+    away_day=0.05,
+    awake_w=(30.0, 100.0),
+    lights_w=(30.0, 80.0),
+    kettle=0.6,
+    breakfast=0.1,
+    lunch=0.1,
+    dinner=0.25,
+    dinner_at=(20 * H, 21 * H + 30),
+    dinner_minutes=(8, 20),
+    cooking_w=(800.0, 1200.0),
+    tv=0.3,
+    tv_daytime=0.05,
+    laundry=0.15,
+    water_heater=0.5,
+    shower=0.85,
+    has_ac=0.8,
+    has_heater=0.45,
+    day_spread=0.25,
+)
+
+SHOP = Lifestyle(
+    name="shop",
+    wake=(9 * H, 9 * H),
+    sleep=(21 * H, 21 * H),
+    works_out=0.0,
+    home_weekday=1.0,
+    leave_after_wake=(0, 0),
+    back_home=(21 * H, 21 * H),
+    outing=0.0,
+    outing_start=(0, 0),
+    outing_length=(0, 0),
+    away_day=0.0,
+    awake_w=(0.0, 0.0),
+    lights_w=(0.0, 0.0),
+    kettle=0.0,
+    breakfast=0.0,
+    lunch=0.0,
+    dinner=0.0,
+    dinner_at=(0, 0),
+    dinner_minutes=(0, 0),
+    cooking_w=(0.0, 0.0),
+    tv=0.0,
+    tv_daytime=0.0,
+    laundry=0.0,
+    water_heater=0.0,
+    shower=0.0,
+    has_ac=0.9,
+    has_heater=0.6,
+    day_spread=0.15,
+    business=True,
+)
+
+LIFESTYLES: dict[str, Lifestyle] = {
+    ls.name: ls for ls in (FAMILY, SINGLE_WORKER, ELDERLY, NIGHT_SHIFT, OUT_ALL_DAY, SHOP)
+}
+
+#: Small shop (``business`` lifestyle): opening hours, loads while open (watts), the display
+#: cooler's compressor and how often the kettle and microwave run. Open every day.
+SHOP_OPENS = (8 * H + 30, 9 * H + 30)
+SHOP_CLOSES = (20 * H + 30, 21 * H + 30)
+SHOP_LIGHTS_W = (150.0, 400.0)
+SHOP_TILL_W = (40.0, 120.0)
+SHOP_COOLER_W = (350.0, 550.0)
+SHOP_COOLER_DUTY = (0.55, 0.75)
+
+#: Fittings left running whether or not anyone is home.
+#: Storage water heater (60-80 l tank kept hot): reheats from standby heat loss.
+WATER_HEATER_W = (1800.0, 2500.0)
+WATER_HEATER_PERIOD_MIN = (2 * H, 8 * H)
+WATER_HEATER_REHEAT_MIN = (5, 15)
+#: Dehumidifier / humidistat load: cycles on and off with the humidity, or runs steadily.
+DEHUMIDIFIER_W = (150.0, 400.0)
+DEHUMIDIFIER_STEADY = 0.25
+DEHUMIDIFIER_ON_MIN = (15, 60)
+DEHUMIDIFIER_OFF_MIN = (10, 90)
+#: Timer lamp: a plug-in timer switching one lamp at the same clock times every day.
+TIMER_LAMP_W = (15.0, 100.0)
+TIMER_ON_AT = (17 * H + 30, 18 * H, 18 * H + 30)
+TIMER_OFF_AT = (22 * H + 30, 23 * H, 23 * H + 30)
+
+FITTINGS: tuple[str, ...] = ("water_heater", "dehumidifier", "timer_light")
 
 
 @dataclass(frozen=True)
@@ -187,9 +325,21 @@ class Archetype:
     standby_w: tuple[float, float]
     #: Chance that the dwelling has a running fridge.
     fridge: float
-    #: If set, the home goes silent (only standby and fridge) from a moment drawn uniformly in
-    #: this fraction of the window, e.g. an elderly resident taken ill or away to hospital.
-    silent_from: tuple[float, float] | None = None
+    #: Chance of each fitting (``FITTINGS``) left running day and night, lived in or not.
+    fittings: tuple[tuple[str, float], ...] = ()
+    #: Chance that the main switch is off: no load at all, the register never moves.
+    switched_off: float = 0.0
+    #: People live there only from a moment drawn uniformly in this fraction of the window
+    #: (moved in); before it the dwelling is empty.
+    lives_from: tuple[float, float] | None = None
+    #: People live there only until a moment drawn uniformly in this fraction of the window
+    #: (an elderly resident taken ill, a household that moved out); after it only standby,
+    #: the fridge and fittings remain.
+    lives_until: tuple[float, float] | None = None
+    #: Whole days the household is away (inclusive range), back at least a day before the end.
+    away_days: tuple[int, int] | None = None
+    #: Share of the standby load that stays when nobody lives there (movers unplug things).
+    standby_kept: tuple[float, float] = (1.0, 1.0)
     description: str = ""
 
     @property
@@ -197,13 +347,21 @@ class Archetype:
         """Whether the register lists anyone at all."""
         return self.registered_occupants[1] > 0
 
+    @property
+    def residents(self) -> bool:
+        """Whether anybody lives there at any time of the window (a shop has no residents)."""
+        return self.actual_occupants[1] > 0
+
+
+#: Occupied homes: some keep their storage water heater on day and night.
+_LIVED_IN_FITTINGS = (("water_heater", 0.3),)
 
 ARCHETYPES: dict[str, Archetype] = {
     a.name: a
     for a in (
         Archetype(
             name="registered_family",
-            share=0.50,
+            share=0.28,
             occupied=True,
             registered_occupants=(2, 5),
             actual_occupants=(2, 5),
@@ -211,68 +369,208 @@ ARCHETYPES: dict[str, Archetype] = {
             lifestyles=(("family", 1.0),),
             standby_w=(25.0, 80.0),
             fridge=1.0,
+            fittings=_LIVED_IN_FITTINGS,
             description="Registered household of 2-5 that lives there as registered.",
         ),
         Archetype(
             name="elderly_alone",
-            share=0.12,
+            share=0.10,
             occupied=True,
             registered_occupants=(1, 1),
             actual_occupants=(1, 1),
             vulnerable=True,
             lifestyles=(("elderly", 1.0),),
-            standby_w=(20.0, 45.0),
+            standby_w=(15.0, 40.0),
             fridge=0.95,
+            fittings=(("water_heater", 0.25),),
             description="One elderly resident: home all day, small regular use, early to bed.",
         ),
         Archetype(
+            name="night_shift",
+            share=0.04,
+            occupied=True,
+            registered_occupants=(1, 3),
+            actual_occupants=(1, 3),
+            vulnerable=False,
+            lifestyles=(("night_shift", 1.0),),
+            standby_w=(20.0, 60.0),
+            fridge=1.0,
+            fittings=_LIVED_IN_FITTINGS,
+            description="Registered night-shift worker: out at night, asleep by day.",
+        ),
+        Archetype(
+            name="single_out_all_day",
+            share=0.07,
+            occupied=True,
+            registered_occupants=(1, 2),
+            actual_occupants=(1, 2),
+            vulnerable=False,
+            lifestyles=(("out_all_day", 1.0),),
+            standby_w=(15.0, 50.0),
+            fridge=0.85,
+            fittings=_LIVED_IN_FITTINGS,
+            description="Registered student or single worker, out 08-20, cooks little.",
+        ),
+        Archetype(
+            name="family_away",
+            share=0.05,
+            occupied=True,
+            registered_occupants=(2, 5),
+            actual_occupants=(2, 5),
+            vulnerable=False,
+            lifestyles=(("family", 1.0),),
+            standby_w=(25.0, 80.0),
+            fridge=1.0,
+            fittings=_LIVED_IN_FITTINGS,
+            away_days=(2, 4),
+            description="Registered family away 2-4 whole days, back a day before the end.",
+        ),
+        Archetype(
             name="unregistered_occupants",
-            share=0.10,
+            share=0.08,
             occupied=True,
             registered_occupants=(0, 0),
             actual_occupants=(1, 4),
             vulnerable=False,
-            lifestyles=(("family", 0.5), ("single_worker", 0.5)),
+            lifestyles=(("family", 0.5), ("single_worker", 0.35), ("night_shift", 0.15)),
             standby_w=(20.0, 70.0),
             fridge=0.9,
+            fittings=_LIVED_IN_FITTINGS,
             description="Nobody in the register, yet a family or worker lives there.",
         ),
         Archetype(
+            name="moved_in",
+            share=0.03,
+            occupied=True,
+            registered_occupants=(0, 0),
+            actual_occupants=(1, 4),
+            vulnerable=False,
+            lifestyles=(("family", 0.6), ("single_worker", 0.4)),
+            standby_w=(20.0, 70.0),
+            fridge=0.8,
+            lives_from=(0.30, 0.85),
+            standby_kept=(0.0, 0.3),
+            description="Empty, then lived in (not registered) from 30-85 % of the window.",
+        ),
+        Archetype(
             name="vacant_standby",
-            share=0.13,
+            share=0.06,
             occupied=False,
             registered_occupants=(0, 0),
             actual_occupants=(0, 0),
             vulnerable=False,
             lifestyles=(),
-            standby_w=(20.0, 45.0),
-            fridge=0.7,
+            standby_w=(8.0, 40.0),
+            fridge=0.6,
             description="Empty and unregistered: only standby and perhaps a fridge.",
         ),
         Archetype(
+            name="vacant_water_heater",
+            share=0.04,
+            occupied=False,
+            registered_occupants=(0, 0),
+            actual_occupants=(0, 0),
+            vulnerable=False,
+            lifestyles=(),
+            standby_w=(8.0, 40.0),
+            fridge=0.5,
+            fittings=(("water_heater", 1.0),),
+            description="Empty; storage water heater left on: 2 kW reheats every few hours.",
+        ),
+        Archetype(
+            name="vacant_dehumidifier",
+            share=0.03,
+            occupied=False,
+            registered_occupants=(0, 0),
+            actual_occupants=(0, 0),
+            vulnerable=False,
+            lifestyles=(),
+            standby_w=(8.0, 40.0),
+            fridge=0.5,
+            fittings=(("dehumidifier", 1.0),),
+            description="Empty; dehumidifier or another 150-400 W load on a humidistat.",
+        ),
+        Archetype(
+            name="vacant_timer_light",
+            share=0.03,
+            occupied=False,
+            registered_occupants=(0, 0),
+            actual_occupants=(0, 0),
+            vulnerable=False,
+            lifestyles=(),
+            standby_w=(8.0, 40.0),
+            fridge=0.5,
+            fittings=(("timer_light", 1.0),),
+            description="Empty; a lamp on a timer at the same hours every evening.",
+        ),
+        Archetype(
+            name="vacant_switched_off",
+            share=0.03,
+            occupied=False,
+            registered_occupants=(0, 0),
+            actual_occupants=(0, 0),
+            vulnerable=False,
+            lifestyles=(),
+            standby_w=(0.0, 0.0),
+            fridge=0.0,
+            switched_off=1.0,
+            description="Empty with the main switch off: the register never moves.",
+        ),
+        Archetype(
             name="registered_vacant",
-            share=0.10,
+            share=0.06,
             occupied=False,
             registered_occupants=(1, 4),
             actual_occupants=(0, 0),
             vulnerable=False,
             lifestyles=(),
-            standby_w=(20.0, 45.0),
-            fridge=0.6,
+            standby_w=(8.0, 45.0),
+            fridge=0.5,
+            fittings=(("water_heater", 0.2), ("dehumidifier", 0.1), ("timer_light", 0.1)),
+            switched_off=0.15,
             description="Register lists 1-4 people but nobody lives there (moved away).",
         ),
         Archetype(
             name="elderly_silent",
-            share=0.05,
+            share=0.04,
             occupied=False,
             registered_occupants=(1, 1),
             actual_occupants=(1, 1),
             vulnerable=True,
             lifestyles=(("elderly", 1.0),),
-            standby_w=(20.0, 45.0),
+            standby_w=(15.0, 40.0),
             fridge=1.0,
-            silent_from=(0.15, 0.6),
-            description="Elderly resident, active at first, then only standby from some moment.",
+            fittings=(("water_heater", 0.35),),
+            lives_until=(0.15, 0.85),
+            description="Elderly resident, active at first, then silent (standby, fridge, "
+            "heater left on) from 15-85 % of the window.",
+        ),
+        Archetype(
+            name="moved_out",
+            share=0.03,
+            occupied=False,
+            registered_occupants=(1, 4),
+            actual_occupants=(1, 4),
+            vulnerable=False,
+            lifestyles=(("family", 0.6), ("single_worker", 0.4)),
+            standby_w=(20.0, 70.0),
+            fridge=0.5,
+            lives_until=(0.30, 0.80),
+            standby_kept=(0.0, 0.4),
+            description="Registered household that moves out at 30-80 % of the window.",
+        ),
+        Archetype(
+            name="small_shop",
+            share=0.03,
+            occupied=False,
+            registered_occupants=(0, 0),
+            actual_occupants=(0, 0),
+            vulnerable=False,
+            lifestyles=(("shop", 1.0),),
+            standby_w=(20.0, 50.0),
+            fridge=0.0,
+            description="Ground-floor shop open ~09-21 daily: display cooler, lights, till, "
+            "kettle; nobody sleeps there.",
         ),
     )
 }
@@ -283,11 +581,23 @@ def default_mix() -> dict[str, float]:
     return {name: a.share for name, a in ARCHETYPES.items()}
 
 
+def check_mix(mix: dict[str, float]) -> dict[str, float]:
+    """Validate a mix (archetype name -> share) and say how to fix a bad one."""
+    unknown = sorted(set(mix) - set(ARCHETYPES))
+    if unknown:
+        raise ValueError(
+            f"unknown archetype(s) {', '.join(unknown)}; choose from {', '.join(ARCHETYPES)}"
+        )
+    if sum(mix.values()) <= 0 or any(v < 0 for v in mix.values()):
+        raise ValueError("archetype shares must be non-negative and not all zero")
+    return dict(mix)
+
+
 def allocate(units: int, mix: dict[str, float]) -> dict[str, int]:
     """Exact unit counts per archetype by largest remainder.
 
-    Exact counts (not a random draw per unit) keep small communities representative: ten units
-    still get a vacant flat and a silent one, so a demo always has something to find.
+    Exact counts (not a random draw per unit) keep small communities representative: twenty
+    units still get a vacant flat and a silent one, so a demo always has something to find.
     """
     total = sum(mix.values())
     if total <= 0 or any(v < 0 for v in mix.values()):

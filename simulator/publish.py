@@ -10,6 +10,11 @@ The in-flight window is ours, not paho's: paho 2.x rescans its whole outgoing-me
 every PUBACK when ``max_inflight_messages_set(n)`` is non-zero, so its own window of 1000 runs
 at about a third of the speed of an unlimited paho window bounded here by counting
 acknowledgements (measured on loopback Mosquitto: ~5k vs ~13k QoS 1 messages/s).
+
+Garbage payloads (``garbage_rate``) are a fault of the *transport*, not of a meter: a gateway
+with a firmware bug, a truncated frame, a test message someone forgot. They are mixed in on
+the real topics, seeded, and counted, so a tester can compare the count with the ingester's
+rejected counter.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
@@ -40,6 +46,51 @@ STALL_SECONDS = 30.0
 CONNECT_SECONDS = 10.0
 PROGRESS_EVERY = 2000
 _RESERVED = frozenset("/+#")
+#: Kinds of malformed payload mixed in by ``garbage_rate``; every one is invalid under
+#: docs/mqtt.md (not JSON, not an object, no value, a value of the wrong type, a bad time).
+GARBAGE_KINDS: tuple[str, ...] = (
+    "not_json",
+    "truncated_json",
+    "not_object",
+    "missing_value",
+    "bad_value",
+    "bad_ts",
+    "empty",
+)
+
+
+@dataclass(frozen=True)
+class PublishStats:
+    """What a replay sent: readings from the files and garbage payloads mixed in."""
+
+    readings: int
+    garbage: int
+    garbage_kinds: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return self.readings + self.garbage
+
+
+def garbage_payload(kind: str, topic_kind: str, ts: str) -> bytes:
+    """A malformed payload of ``kind`` for a ``meter`` or ``lights`` topic at time ``ts``."""
+    key = "kwh" if topic_kind == "meter" else "on"
+    good = {"ts": ts, key: 1234.5 if topic_kind == "meter" else True}
+    if kind == "not_json":
+        return b"\x00\xffkwh=12.3;ts=" + ts.encode()
+    if kind == "truncated_json":
+        return json.dumps(good).encode()[:-7]
+    if kind == "not_object":
+        return json.dumps([ts, good[key]]).encode()
+    if kind == "missing_value":
+        return json.dumps({"ts": ts}).encode()
+    if kind == "bad_value":
+        return json.dumps({"ts": ts, key: "n/a"}).encode()
+    if kind == "bad_ts":
+        return json.dumps({"ts": "yesterday evening", key: good[key]}).encode()
+    if kind == "empty":
+        return b""
+    raise ValueError(f"unknown garbage kind {kind!r}; choose from {', '.join(GARBAGE_KINDS)}")
 
 
 class PublishError(RuntimeError):
@@ -246,13 +297,38 @@ def publish_dir(
     qos: int = 1,
     topic_prefix: str = DEFAULT_PREFIX,
     progress: Callable[[int, int], None] | None = None,
+    garbage_rate: float = 0.0,
+    seed: int = 0,
 ) -> int:
     """Publish a generated directory's meter and lights readings in time order.
 
-    ``speed`` is simulated seconds per real second (``0`` = as fast as possible). Returns the
-    number of messages published, all acknowledged by the broker when ``qos`` > 0.
-    ``progress(done, total)`` is called every few thousand messages and once at the end.
+    Returns the number of messages published (garbage included); see ``publish_replay``.
     """
+    return publish_replay(
+        broker_url, src, speed, qos, topic_prefix, progress, garbage_rate, seed
+    ).total
+
+
+def publish_replay(
+    broker_url: str,
+    src: Path,
+    speed: float = 0.0,
+    qos: int = 1,
+    topic_prefix: str = DEFAULT_PREFIX,
+    progress: Callable[[int, int], None] | None = None,
+    garbage_rate: float = 0.0,
+    seed: int = 0,
+) -> PublishStats:
+    """Publish a generated directory's meter and lights readings in time order.
+
+    ``speed`` is simulated seconds per real second (``0`` = as fast as possible). Before each
+    reading, with chance ``garbage_rate``, a malformed payload (one of ``GARBAGE_KINDS``,
+    seeded by ``seed``) goes to the same topic. Every message is acknowledged by the broker
+    when ``qos`` > 0. ``progress(done, total)`` is called every few thousand messages and
+    once at the end.
+    """
+    if not 0.0 <= garbage_rate < 1.0:
+        raise PublishError(f"garbage rate must be at least 0 and below 1, got {garbage_rate}")
     if qos not in (0, 1, 2):
         raise PublishError(f"qos must be 0, 1 or 2, got {qos}")
     if speed < 0:
@@ -274,6 +350,26 @@ def publish_dir(
     tracker = _Tracker()
     client = _connect(address, tracker)
     published = 0
+    garbage: dict[str, int] = dict.fromkeys(GARBAGE_KINDS, 0)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
+    # Drawn in blocks: one random number per message would cost more than the publish.
+    draws = np.empty(0)
+    kinds = np.empty(0, dtype=np.int64)
+    used = 0
+
+    def send(topic: str, payload: bytes) -> None:
+        nonlocal published
+        info = client.publish(topic, payload, qos=qos)
+        # Without a connection paho keeps QoS 1/2 messages and resends them on reconnect,
+        # but drops QoS 0 ones (and never reports them), so that is an error for QoS 0.
+        if info.rc != mqtt.MQTT_ERR_SUCCESS and (qos == 0 or info.rc != mqtt.MQTT_ERR_NO_CONN):
+            raise PublishError(f"publishing to {topic} failed: {mqtt.error_string(info.rc)}")
+        published += 1
+        if published - tracker.acked >= MAX_INFLIGHT:
+            tracker.wait_until(published, MAX_INFLIGHT // 2)
+        if progress is not None and published % PROGRESS_EVERY == 0:
+            progress(published, max(total, published))
+
     if progress is not None:
         progress(0, total)
     try:
@@ -290,20 +386,23 @@ def publish_dir(
                     delay = wall0 + due - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
-            info = client.publish(topic, payload, qos=qos)
-            # Without a connection paho keeps QoS 1/2 messages and resends them on reconnect,
-            # but drops QoS 0 ones (and never reports them), so that is an error for QoS 0.
-            if info.rc != mqtt.MQTT_ERR_SUCCESS and (qos == 0 or info.rc != mqtt.MQTT_ERR_NO_CONN):
-                raise PublishError(f"publishing to {topic} failed: {mqtt.error_string(info.rc)}")
-            published += 1
-            if published - tracker.acked >= MAX_INFLIGHT:
-                tracker.wait_until(published, MAX_INFLIGHT // 2)
-            if progress is not None and published % PROGRESS_EVERY == 0:
-                progress(published, total)
+            if garbage_rate > 0:
+                if used == draws.size:
+                    draws = rng.random(4096)
+                    kinds = rng.integers(0, len(GARBAGE_KINDS), 4096)
+                    used = 0
+                if draws[used] < garbage_rate:
+                    kind = GARBAGE_KINDS[int(kinds[used])]
+                    ts = json.loads(payload)["ts"]
+                    send(topic, garbage_payload(kind, topic.rsplit("/", 1)[1], ts))
+                    garbage[kind] += 1
+                used += 1
+            send(topic, payload)
         tracker.wait_until(published, 0)
     finally:
         client.disconnect()
         client.loop_stop()
     if progress is not None:
         progress(published, max(total, published))
-    return published
+    bad = sum(garbage.values())
+    return PublishStats(readings=published - bad, garbage=bad, garbage_kinds=garbage)

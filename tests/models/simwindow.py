@@ -1,45 +1,47 @@
-"""Turn a simulated community into an ``HourlyWindow`` in memory, as the files would.
+"""Turn a simulated community into an ``HourlyWindow`` in memory, as the store would.
 
 The simulator's files are its contract; going through CSV for every test would cost seconds
-for nothing, so tests rebuild the same window from the community's arrays: consecutive meter
-register readings become interval energy, spread over hours by ``aggregate_arrays`` exactly as
-stores do. (The register is in hundredths of a kWh, like the 0.01 kWh the files carry.)
+for nothing, so tests rebuild the same window from the community's arrays: the exact rows
+readings.csv holds (every meter fault applied: gaps, stuck and reset registers, duplicates,
+clock skew, offline meters) go through ``aggregate_arrays``' register path (``r_*``), which
+derives interval energy from consecutive readings exactly as stores do on read.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
+from occupancy.evaluate import TruthRow
 from occupancy.register.entry import RegisterEntry
 from occupancy.timeseries import HourlyWindow, aggregate_arrays
+
+_TRUTH_FIELDS = {f.name for f in dataclasses.fields(TruthRow)}
 
 
 def community_window(community) -> HourlyWindow:  # noqa: ANN001 - simulator.Community
     """The community's whole simulated window, hour by hour."""
     tl = community.timeline
     ids = [u.unit_id for u in community.units]
-    t0 = tl.start.timestamp()
-    register = community.register_centi_kwh / 100.0
-    n, readings = register.shape
-    k = np.arange(readings - 1)
-    valid = (k[None, :] + 1) < community.readings_reported[:, None]
-    rows, cols = np.nonzero(valid)
-    kwh = register[rows, cols + 1] - register[rows, cols]
-    starts = t0 + cols * tl.interval * 60.0
-    sensors = np.array([u.has_lights_sensor for u in community.units])
-    l_rows, l_cols = np.nonzero(sensors[:, None] & np.ones(tl.light_minute.size, dtype=bool))
+    r_index, r_ts, r_kwh = community.reading_arrays()
+    l_index, l_ts, l_on = community.light_arrays()
+    id_array = np.array(ids, dtype=object)
     return aggregate_arrays(
         tl.start,
         tl.days * 24,
         unit_ids=ids,
         communities=dict.fromkeys(ids, community.name),
-        e_unit=[ids[r] for r in rows],
-        e_start=starts,
-        e_end=starts + tl.interval * 60.0,
-        e_kwh=kwh,
-        l_unit=[ids[r] for r in l_rows],
-        l_ts=t0 + tl.light_minute[l_cols] * 60.0,
-        l_on=community.lights_on[l_rows, l_cols].astype(float),
+        e_unit=(),
+        e_start=np.array([]),
+        e_end=np.array([]),
+        e_kwh=np.array([]),
+        l_unit=id_array[l_index],
+        l_ts=l_ts,
+        l_on=l_on.astype(float),
+        r_unit=id_array[r_index],
+        r_ts=r_ts,
+        r_kwh=r_kwh,
     )
 
 
@@ -61,14 +63,22 @@ def community_register(community) -> dict[str, RegisterEntry]:  # noqa: ANN001
     }
 
 
-def community_truth(community) -> dict[str, dict[str, bool | str]]:  # noqa: ANN001
-    """unit_id -> archetype, occupied, registered, meter_ok, as truth.csv holds them."""
-    return {
-        u.unit_id: {
+def community_truth(community) -> dict[str, dict[str, object]]:  # noqa: ANN001
+    """unit_id -> the truth.csv columns (``TruthRow(unit_id, **row)`` builds a row).
+
+    vulnerable, silent_hours and faults are included only if ``TruthRow`` has them, so this
+    works on both sides of that change.
+    """
+    out: dict[str, dict[str, object]] = {}
+    for u in community.units:
+        row: dict[str, object] = {
             "archetype": u.archetype,
             "occupied": u.occupied,
             "registered": u.registered,
             "meter_ok": u.meter_ok,
+            "vulnerable": u.vulnerable,
+            "silent_hours": u.silent_hours,
+            "faults": tuple(u.faults),
         }
-        for u in community.units
-    }
+        out[u.unit_id] = {k: v for k, v in row.items() if k in _TRUTH_FIELDS}
+    return out

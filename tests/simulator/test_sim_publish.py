@@ -9,15 +9,24 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sim_helpers import START, Broker, read_csv
+from typer.testing import CliRunner
 
-from simulator.generate import generate_community, write_community
-from simulator.publish import PublishError, parse_broker_url, publish_dir
+from simulator import generate_community, write_community
+from simulator.cli import app
+from simulator.publish import (
+    GARBAGE_KINDS,
+    PublishError,
+    parse_broker_url,
+    publish_dir,
+    publish_replay,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -75,7 +84,8 @@ def subscriber(broker: Broker, request: pytest.FixtureRequest) -> Iterator[Subsc
 @pytest.fixture(scope="module")
 def small_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("small")
-    write_community(generate_community(10, 1, seed=21, start=START, community="east-gate"), out)
+    c = generate_community(10, 1, seed=21, start=START, community="east-gate", faults=False)
+    write_community(c, out)
     return out
 
 
@@ -173,7 +183,15 @@ def test_cli_generates_and_publishes(broker: Broker, tmp_path: Path) -> None:
     )  # fmt: skip
     rows = len(read_csv(out / "readings.csv")) + len(read_csv(out / "lights.csv"))
     assert f"published {rows} messages" in pub.stdout
-    assert "msgs/s" in pub.stdout
+    assert "msgs/s" in pub.stdout and f"{rows} readings and 0 garbage payloads" in pub.stdout
+    noisy = CliRunner().invoke(
+        app,
+        ["publish", "--broker", broker.url, "--from", str(out), "--garbage-rate", "0.3",
+         "--seed", "4", "--prefix", "test-noisy"],
+    )  # fmt: skip
+    assert noisy.exit_code == 0, noisy.output
+    garbage = int(noisy.output.split(" readings and ")[1].split()[0])
+    assert f"published {rows + garbage} messages" in noisy.output and garbage > 0
     bad = subprocess.run(
         [sys.executable, "-m", "simulator", "publish", "--broker", broker.url,
          "--from", str(tmp_path / "missing")],
@@ -181,3 +199,68 @@ def test_cli_generates_and_publishes(broker: Broker, tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad.returncode == 2
     assert "occupancy-sim generate" in bad.stderr
+
+
+def _valid(topic: str, payload: bytes) -> bool:
+    """A v1 reading as docs/mqtt.md defines it."""
+    try:
+        doc = json.loads(payload)
+        datetime.fromisoformat(doc["ts"]).utcoffset()
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        return False
+    if not isinstance(doc, dict) or datetime.fromisoformat(doc["ts"]).tzinfo is None:
+        return False
+    if topic.endswith("/meter"):
+        return isinstance(doc.get("kwh"), float)
+    return isinstance(doc.get("on"), bool)
+
+
+def test_garbage_payloads_are_mixed_in_and_counted(
+    broker: Broker, subscriber: Subscriber, small_dir: Path, request: pytest.FixtureRequest
+) -> None:
+    prefix = f"test-{request.node.name}"
+    rows = len(read_csv(small_dir / "readings.csv")) + len(read_csv(small_dir / "lights.csv"))
+    stats = publish_replay(broker.url, small_dir, topic_prefix=prefix, garbage_rate=0.2, seed=3)
+    assert stats.readings == rows
+    assert 0.12 * rows < stats.garbage < 0.28 * rows
+    assert set(stats.garbage_kinds) == set(GARBAGE_KINDS) and all(stats.garbage_kinds.values())
+    received = subscriber.wait_for(stats.total)
+    assert len(received) == stats.total
+    bad = [(t, p) for t, p in received if not _valid(t, p)]
+    assert len(bad) == stats.garbage
+    # Seeded: the same seed mixes in the same garbage.
+    again = publish_replay(
+        broker.url, small_dir, topic_prefix=f"{prefix}-2", garbage_rate=0.2, seed=3
+    )
+    assert again == stats
+
+
+def test_the_ingester_rejects_exactly_the_garbage(
+    mosquitto_url: str, small_dir: Path, tmp_path: Path
+) -> None:
+    from occupancy.ingest.ingester import Ingester
+    from occupancy.ingest.mqtt_source import MqttSource
+    from occupancy.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'readings.sqlite'}")
+    ingester = Ingester(store, topic_prefix="test-garbage-ingest")
+    source = MqttSource(
+        mosquitto_url,
+        ingester,
+        client_id=f"sim-garbage-{time.time_ns()}",
+        topic_prefix="test-garbage-ingest",
+    )
+    source.start()
+    try:
+        stats = publish_replay(
+            mosquitto_url, small_dir, topic_prefix="test-garbage-ingest", garbage_rate=0.1
+        )
+        deadline = time.monotonic() + 30
+        while ingester.stats.handled < stats.total and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        source.stop()
+        store.close()
+    assert stats.garbage > 0
+    assert sum(ingester.stats.rejected.values()) == stats.garbage, ingester.stats.rejected
+    assert ingester.stats.accepted == stats.readings
