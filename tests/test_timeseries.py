@@ -9,9 +9,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
+from occupancy import timeseries
 from occupancy.readings import IntervalEnergy, LightReading
 from occupancy.timeseries import (
     MIN_HOUR_COVERAGE,
+    HourlyWindow,
+    aggregate_arrays,
     aggregate_hourly,
     local_midnight,
     window_bounds,
@@ -162,3 +165,268 @@ def test_reindex_keeps_rows_and_adds_unmeasured_ones() -> None:
     assert np.isnan(out.energy_kwh[1]).all() and (out.coverage[1] == 0).all()
     assert np.isnan(out.lights_on[1]).all()
     assert out.start == window.start and out.hours == 2
+
+
+# --- the blockwise register path against the original per-interval code ------------------
+#
+# ``aggregate_arrays`` derives intervals from registers in blocks, sums cells with
+# ``bincount`` where it can and accepts integer unit positions. It must give exactly the
+# bits the straightforward version gave; that version is kept here as the oracle.
+
+
+def _reference_register_intervals(
+    unit: object, ts: np.ndarray, kwh: np.ndarray, meter: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    units = np.asarray(unit, dtype=object)
+    ts = np.asarray(ts, dtype=float)
+    kwh = np.asarray(kwh, dtype=float)
+    if len(ts) < 2:
+        empty = np.array([], dtype=float)
+        return np.array([], dtype=object), empty, empty, empty
+    codes = np.unique(units.astype(str), return_inverse=True)[1]
+    order = np.lexsort((ts, codes))
+    codes, units, ts, kwh = codes[order], units[order], ts[order], kwh[order]
+    if meter is None:
+        meters = np.zeros(len(ts))
+    else:
+        meters = np.nan_to_num(np.asarray(meter, dtype=float), nan=0.0)[order]
+    dt = np.diff(ts)
+    delta = np.diff(kwh)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        power = delta / (dt / H)
+    keep = (
+        (codes[1:] == codes[:-1])
+        & (dt > 0)
+        & (dt <= 2 * H)
+        & (delta >= 0)
+        & (power <= 50.0)
+        & ((meters[1:] == meters[:-1]) | (meters[1:] == 0) | (meters[:-1] == 0))
+    )
+    return units[1:][keep], ts[:-1][keep], ts[1:][keep], delta[keep]
+
+
+def _reference_aggregate(start: datetime, hours: int, **kw: object) -> HourlyWindow:
+    """``aggregate_arrays`` as it was before the blockwise path (unit ids as strings)."""
+    e_unit, e_start, e_end, e_kwh = kw["e_unit"], kw["e_start"], kw["e_end"], kw["e_kwh"]
+    if len(kw.get("r_unit", ())):
+        d_unit, d_start, d_end, d_kwh = _reference_register_intervals(
+            kw["r_unit"], kw["r_ts"], kw["r_kwh"], kw.get("r_meter")
+        )
+        e_unit = [*e_unit, *d_unit]
+        e_start = np.concatenate([np.asarray(e_start, dtype=float), d_start])
+        e_end = np.concatenate([np.asarray(e_end, dtype=float), d_end])
+        e_kwh = np.concatenate([np.asarray(e_kwh, dtype=float), d_kwh])
+    ids = list(kw["unit_ids"])
+    row = {unit_id: i for i, unit_id in enumerate(ids)}
+    t0 = start.timestamp()
+    n = len(ids)
+    kwh = np.zeros((n, hours))
+    covered = np.zeros((n, hours))
+    on_count = np.zeros((n, hours))
+    obs_count = np.zeros((n, hours))
+    if len(e_unit):
+        rows = np.fromiter((row.get(u, -1) for u in e_unit), dtype=np.int64, count=len(e_unit))
+        a = (np.asarray(e_start, dtype=float) - t0) / H
+        b = (np.asarray(e_end, dtype=float) - t0) / H
+        e_kwh = np.asarray(e_kwh, dtype=float)
+        keep = (rows >= 0) & (b > a) & (b > 0) & (a < hours)
+        rows, a, b, e_kwh = rows[keep], a[keep], b[keep], e_kwh[keep]
+        span = b - a
+        first = np.floor(a).astype(np.int64)
+        last = np.ceil(b).astype(np.int64) - 1
+        single = (first == last) & (first >= 0) & (first < hours)
+        np.add.at(kwh, (rows[single], first[single]), e_kwh[single])
+        np.add.at(covered, (rows[single], first[single]), span[single])
+        for i in np.flatnonzero(~single):
+            for h in range(max(first[i], 0), min(last[i], hours - 1) + 1):
+                overlap = min(b[i], h + 1) - max(a[i], h)
+                if overlap > 0:
+                    kwh[rows[i], h] += e_kwh[i] * overlap / span[i]
+                    covered[rows[i], h] += overlap
+    l_unit = kw.get("l_unit", ())
+    if len(l_unit):
+        rows = np.fromiter((row.get(u, -1) for u in l_unit), dtype=np.int64, count=len(l_unit))
+        h = np.floor((np.asarray(kw["l_ts"], dtype=float) - t0) / H).astype(np.int64)
+        keep = (rows >= 0) & (h >= 0) & (h < hours)
+        np.add.at(obs_count, (rows[keep], h[keep]), 1.0)
+        np.add.at(on_count, (rows[keep], h[keep]), np.asarray(kw["l_on"], dtype=float)[keep])
+    coverage = np.clip(covered, 0.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scaled = np.where(coverage >= MIN_HOUR_COVERAGE, kwh / np.maximum(covered, 1e-12), np.nan)
+        lights_on = np.where(obs_count > 0, on_count / obs_count, np.nan)
+    communities = kw["communities"]
+    return HourlyWindow(
+        ids, [communities.get(u, "") for u in ids], start, scaled, coverage, lights_on
+    )
+
+
+def _awkward(seed: int, *, with_energy: bool = True, shuffle: bool = True) -> dict[str, object]:
+    """Registers with everything a store sees: 15-minute, 7-minute and 1-hour meters, gaps
+    past the 2-hour limit, counter resets, meter swaps (``meter`` keys, some unknown),
+    jumps too fast to be a household, exact and conflicting duplicates, readings before and
+    after the window, units the window does not hold, stored intervals on the same cells,
+    and (``shuffle``) everything out of order.
+
+    Registers near zero (new meters, frequent resets) and sub-second clock jitter make the
+    float sums depend on the order of addition; large registers alone would not show a
+    changed order, because their differences are exact and telescope."""
+    rng = np.random.default_rng(seed)
+    ids = [f"u{k}" for k in range(7)]
+    hours = 30
+    units, ts, kwh, meter = [], [], [], []
+    for name in [*ids[:6], "stranger", "other"]:
+        step = rng.choice([420.0, 900.0, 3600.0, 1234.5])
+        t = T0 - rng.uniform(0, 3) * H
+        level = rng.uniform(100, 5000) if rng.random() < 0.3 else rng.uniform(0, 0.01)
+        key = float(rng.choice([0.0, 11.0]))
+        while t < T0 + (hours + 3) * H:
+            units.append(name)
+            ts.append(t)
+            kwh.append(level)
+            meter.append(key if rng.random() > 0.02 else np.nan)
+            roll = rng.random()
+            if roll < 0.06:
+                level = rng.uniform(0, 0.5)  # counter reset
+            elif roll < 0.08:
+                level += rng.uniform(0, 5)
+                key = 22.0 if key != 22.0 else 33.0  # meter swap
+            elif roll < 0.09:
+                level += 200.0  # implausible jump
+            else:
+                level += rng.exponential(0.08) * step / 900
+            if rng.random() < 0.03:  # duplicate, sometimes with another value
+                units.append(name)
+                ts.append(t)
+                kwh.append(level if rng.random() < 0.5 else level + 0.01)
+                meter.append(key)
+            t += step * (rng.integers(3, 12) if rng.random() < 0.03 else 1)  # gaps
+            t += rng.normal(0, 20) if rng.random() < 0.1 else rng.uniform(0, 1)  # jitter
+    order = rng.permutation(len(ts)) if shuffle else np.arange(len(ts))
+    if not shuffle:  # sorted by unit then time, as store queries return them
+        order = np.lexsort((np.array(ts), np.array(units)))
+    r_unit = np.array(units, dtype=object)[order]
+    e_unit: list[str] = []
+    e_start: list[float] = []
+    e_end: list[float] = []
+    e_kwh: list[float] = []
+    if with_energy:
+        for _ in range(40):
+            e_unit.append(str(rng.choice([*ids, "stranger"])))
+            a = T0 + rng.uniform(-2, hours + 1) * H
+            e_start.append(a)
+            e_end.append(a + rng.choice([900.0, 1800.0, 5400.0, -60.0]))
+            e_kwh.append(rng.uniform(0, 2))
+    l_unit = [str(rng.choice([*ids, "stranger"])) for _ in range(300)]
+    return {
+        "unit_ids": ids,
+        "communities": {u: "east" for u in ids},
+        "e_unit": e_unit,
+        "e_start": np.array(e_start, dtype=float),
+        "e_end": np.array(e_end, dtype=float),
+        "e_kwh": np.array(e_kwh, dtype=float),
+        "l_unit": l_unit,
+        "l_ts": T0 + rng.uniform(-2, hours + 2, 300) * H,
+        "l_on": (rng.random(300) < 0.4).astype(float),
+        "r_unit": r_unit.tolist(),
+        "r_ts": np.array(ts)[order],
+        "r_kwh": np.array(kwh)[order],
+        "r_meter": np.array(meter)[order],
+    }
+
+
+def _bits(window: HourlyWindow) -> list[bytes]:
+    return [window.energy_kwh.tobytes(), window.coverage.tobytes(), window.lights_on.tobytes()]
+
+
+def _as_positions(kw: dict[str, object]) -> dict[str, object]:
+    """The same input with unit ids replaced by integer positions in ``unit_ids`` (-1, or a
+    position past the end, for units the window does not hold)."""
+    pos = {u: i for i, u in enumerate(kw["unit_ids"])}
+    out = dict(kw)
+    for key in ("e_unit", "l_unit", "r_unit"):
+        out[key] = np.array([pos.get(u, -1 if len(u) % 2 else 99) for u in kw[key]], np.int64)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("block", [3, 50, 1 << 21])
+def test_blockwise_path_is_bit_identical_to_the_original(
+    seed: int, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(timeseries, "REGISTER_BLOCK", block)
+    kw = _awkward(seed, shuffle=seed % 2 == 0, with_energy=seed % 3 != 0)
+    expected = _reference_aggregate(DAY, 30, **kw)
+    assert np.isfinite(expected.energy_kwh).sum() > 20  # the data does reach the hours
+    assert np.isnan(expected.energy_kwh).sum() > 0  # ... and leaves some unmeasured
+    got = aggregate_arrays(DAY, 30, **kw)
+    assert _bits(got) == _bits(expected)
+    assert got.unit_ids == expected.unit_ids and got.communities == expected.communities
+    # Integer positions and a numpy string array mean the same units.
+    assert _bits(aggregate_arrays(DAY, 30, **_as_positions(kw))) == _bits(expected)
+    as_numpy = {**kw, "r_unit": np.array(kw["r_unit"], dtype=str)}
+    assert _bits(aggregate_arrays(DAY, 30, **as_numpy)) == _bits(expected)
+
+
+def test_a_unit_spread_over_many_blocks_sums_like_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Minute readings with a reset every 7 minutes and jittered clocks: a changed order of
+    addition shows in the bits."""
+    rng = np.random.default_rng(1)
+    ts = T0 + np.arange(5 * 60 + 1) * 60.0 + rng.uniform(0, 1, 5 * 60 + 1)
+    kwh = (np.arange(len(ts)) % 7) * 0.1 + np.sort(rng.uniform(0, 0.05, len(ts)))
+    kw = {
+        "unit_ids": ["a"],
+        "communities": {"a": "east"},
+        "e_unit": ["a"],
+        "e_start": np.array([T0 + 0.5 * H]),
+        "e_end": np.array([T0 + 0.75 * H]),
+        "e_kwh": np.array([0.123456789]),
+        "r_unit": ["a"] * len(ts),
+        "r_ts": ts,
+        "r_kwh": kwh,
+    }
+    expected = _reference_aggregate(DAY, 5, **kw)
+    for block in (3, 7, 1 << 21):
+        monkeypatch.setattr(timeseries, "REGISTER_BLOCK", block)
+        assert _bits(aggregate_arrays(DAY, 5, **kw)) == _bits(expected)
+
+
+def test_stored_intervals_and_registers_on_one_hour_add_in_the_original_order() -> None:
+    """A unit that sent both stored intervals and registers (it should not, but a store
+    may hold both): its hours get the stored energy first, then the registers', one by one."""
+    rng = np.random.default_rng(2)
+    ts = T0 + np.arange(5 * 60 + 1) * 60.0 + rng.uniform(0, 1, 5 * 60 + 1)
+    kwh = (np.arange(len(ts)) % 7) * 0.1 + np.sort(rng.uniform(0, 0.05, len(ts)))
+    starts = T0 + np.arange(5) * H + 0.3 * H
+    kw = {
+        "unit_ids": ["a", "b", "c"],
+        "communities": {},
+        "e_unit": ["b"] * 5,
+        "e_start": starts,
+        "e_end": starts + 0.2 * H,
+        "e_kwh": rng.uniform(0, 1, 5),
+        "r_unit": ["a"] * 3 + ["b"] * len(ts) + ["c"] * 3,
+        "r_ts": np.concatenate([ts[:3], ts, ts[:3]]),
+        "r_kwh": np.concatenate([kwh[:3], kwh, kwh[:3]]),
+    }
+    assert _bits(aggregate_arrays(DAY, 5, **kw)) == _bits(_reference_aggregate(DAY, 5, **kw))
+
+
+def test_integer_positions_outside_the_units_are_ignored() -> None:
+    ts = T0 + np.arange(5) * 900.0
+    kwh = np.array([1.0, 1.1, 1.2, 1.3, 1.4])
+    window = aggregate_arrays(
+        DAY,
+        2,
+        unit_ids=["a", "b"],
+        communities={},
+        e_unit=np.array([2, -1]),
+        e_start=np.array([T0, T0]),
+        e_end=np.array([T0 + H, T0 + H]),
+        e_kwh=np.array([9.0, 9.0]),
+        r_unit=np.array([1, 1, 1, 1, 1]),
+        r_ts=ts,
+        r_kwh=kwh,
+    )
+    assert np.isnan(window.energy_kwh[0]).all()
+    assert window.energy_kwh[1, 0] == pytest.approx(0.4)
+    assert window.coverage[1].tolist() == [1.0, 0.0]
