@@ -60,17 +60,20 @@ def train_command(
         ),
     ] = None,
     classifier: Annotated[
-        str, typer.Option("--classifier", help="logistic (default, shipped) or trees.")
-    ] = "logistic",
+        str, typer.Option("--classifier", help="trees (default, shipped) or logistic.")
+    ] = "trees",
     random_state: Annotated[int, typer.Option("--random-state", help="Seed of the fit.")] = 0,
 ) -> None:
     """Train the occupancy detector on simulator output and save it with skops + metadata."""
+    import time
+    from collections import Counter
+
     import numpy as np
     from rich.console import Console
+    from rich.progress import track
 
     from occupancy.evaluate import evaluate
-    from occupancy.flags.rules import raise_flags, scoreable
-    from occupancy.models.features import HourlyFeatures
+    from occupancy.flags.rules import raise_flags, trainable
     from occupancy.models.matrix import window_matrix
     from occupancy.models.persistence import save_model
     from occupancy.models.training import fit_detector
@@ -78,7 +81,7 @@ def train_command(
 
     out_console, err = Console(), Console(stderr=True)
     if classifier not in ("logistic", "trees"):
-        err.print(f"[red]error:[/] --classifier must be logistic or trees, not {classifier!r}")
+        err.print(f"[red]error:[/] --classifier must be trees or logistic, not {classifier!r}")
         raise typer.Exit(2)
     train_dirs = [_read_dir(path, err) for path in data]
     days = {d.window.days for d in train_dirs}
@@ -86,14 +89,15 @@ def train_command(
         err.print(f"[red]error:[/] training directories differ in days: {sorted(days)}")
         raise typer.Exit(2)
 
-    xs, ys, sources = [], [], []
-    for d in train_dirs:
+    xs, ys, archetypes, sources = [], [], [], []
+    for d in track(train_dirs, description="Reading windows", console=err):
         X = window_matrix(d.window)
         truth = [d.truth[u] for u in d.window.unit_ids]
         meter_ok = np.array([t.meter_ok for t in truth])
-        keep = meter_ok & scoreable(HourlyFeatures().summarize(X))
+        keep = meter_ok & trainable(X)
         xs.append(X[keep])
         ys.append(np.array([t.occupied for t in truth], dtype=int)[keep])
+        archetypes.extend(t.archetype for t, k in zip(truth, keep, strict=True) if k)
         sources.append(
             {
                 "dir": d.path.name,
@@ -107,7 +111,10 @@ def train_command(
         )
     X, y = np.vstack(xs), np.concatenate(ys)
     out_console.print(f"Training on {len(y)} units ({int(y.sum())} occupied) from {len(data)} dirs")
-    pipeline, cv = fit_detector(X, y, classifier=classifier, random_state=random_state)
+    started = time.perf_counter()
+    with err.status("Fitting the detector (5-fold out-of-fold metrics, then all units)"):
+        pipeline, cv = fit_detector(X, y, classifier=classifier, random_state=random_state)
+    fit_seconds = round(time.perf_counter() - started, 1)
     out_console.print(_cv_table(cv))
 
     train_seeds = [s["seed"] for s in sources]
@@ -115,21 +122,36 @@ def train_command(
     for path in holdout or []:
         h = _read_dir(path, err, need_register=True)
         if h.meta.get("seed") in train_seeds:
-            err.print(f"[yellow]warning:[/] holdout {path} uses training seed {h.meta['seed']}")
+            err.print(
+                f"[red]error:[/] holdout {_escape(str(path))} uses training seed "
+                f"{h.meta['seed']}; generate it with a seed not in {train_seeds}"
+            )
+            raise typer.Exit(2)
         register = load_register_csv(path / "register.csv")
-        flags, _ = raise_flags(h.window, register, pipeline)
-        report = evaluate(flags, h.truth)
+        flags, probability = raise_flags(h.window, register, pipeline)
+        scores = {
+            u: float(p) for u, p in zip(h.window.unit_ids, probability, strict=True) if p == p
+        }
+        report = evaluate(flags, h.truth, scores=scores, days=h.window.days)
         out_console.print(f"Held out: {_escape(str(path))} (seed {h.meta.get('seed')})")
-        out_console.print(report.table())
-        holdout_metrics[path.name] = {"seed": h.meta.get("seed"), **report.to_dict()}
+        for table in report.tables():
+            out_console.print(table)
+        holdout_metrics[path.name] = {
+            "seed": h.meta.get("seed"),
+            "interval_minutes": h.meta.get("interval_minutes"),
+            "start": h.meta.get("start"),
+            **report.to_dict(),
+        }
 
     metadata = {
         "training_seeds": train_seeds,
         "training_data": sources,
         "units": int(len(y)),
+        "archetypes": dict(sorted(Counter(archetypes).items())),
         "window_days": days.pop(),
         "classifier": classifier,
         "random_state": random_state,
+        "fit_seconds": fit_seconds,
         "metrics": {"cross_validation": cv, "holdout": holdout_metrics},
     }
     sidecar = save_model(pipeline, out, metadata)

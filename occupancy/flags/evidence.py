@@ -31,11 +31,26 @@ Evidence keys
     Nights with lights seen on, of the nights observed; both None without a lights sensor.
 ``probability``
     The detector's P(occupied), None for ``meter_offline``.
+
+Welfare flags (``occupancy.flags.welfare``) and the welfare rule inside ``raise_flags`` add:
+
+``welfare``
+    True on a flag raised by the welfare check (hourly, vulnerable residents only).
+``judged_at``
+    ISO time the check looked at (the end of the last hour counted).
+``last_activity_at``
+    ISO local start of the last hour with human activity; None if none was seen.
+``register_frozen_hours``
+    Hours the meter kept reporting an unchanged register (a stuck meter), 0 if it moves.
+
+``hours_since_activity`` then counts *human* activity (``occupancy.models.activity``): use
+that a fridge or a water heater reheating by itself does not explain.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 from typing import Any
 
 from occupancy.flags.record import METER_OFFLINE, REGISTERED_SILENT
@@ -99,6 +114,151 @@ def absent_evidence(
     }
 
 
+def welfare_evidence(
+    *,
+    kind: str,
+    judged_at: datetime,
+    hours_total: int,
+    registered_occupants: int | None,
+    hours_since_activity: float | None,
+    hours_since_measured: float | None,
+    frozen_hours: float,
+    hours_measured: int,
+    mean_daily_kwh: float | None,
+    standby_daily_kwh: float | None,
+    in_window: bool = True,
+) -> dict[str, Any]:
+    """The evidence dict of a welfare flag (keys in the module docstring)."""
+    last = (
+        None
+        if hours_since_activity is None
+        else (judged_at - timedelta(hours=hours_since_activity + 1)).isoformat()
+    )
+    return {
+        "kind": kind,
+        "welfare": True,
+        "judged_at": judged_at.isoformat(),
+        "days": round(hours_total / 24, 1),
+        "hours_total": hours_total,
+        "hours_measured": hours_measured,
+        "measured_share": round(hours_measured / hours_total, 3) if hours_total else 0.0,
+        "hours_since_measured": hours_since_measured,
+        "in_window": in_window,
+        "registered_occupants": registered_occupants,
+        "vulnerable": True,
+        "hours_since_activity": hours_since_activity,
+        "last_activity_at": last,
+        "register_frozen_hours": round(frozen_hours),
+        "mean_daily_kwh": mean_daily_kwh,
+        "standby_daily_kwh": standby_daily_kwh,
+        "probability": None,
+    }
+
+
+def welfare_text(evidence: dict[str, Any]) -> str:
+    """English text of a welfare flag (``evidence_text`` delegates here for them).
+
+    >>> welfare_text({"kind": "registered_silent", "welfare": True, "hours_total": 60,
+    ...     "registered_occupants": 1, "hours_since_activity": 31.0,
+    ...     "last_activity_at": "2025-03-04T19:00:00+08:00"})
+    'register lists 1 occupant, vulnerable; no activity for 31 h (last at Tue 19:00)'
+    """
+    e = evidence
+    if e.get("kind") == METER_OFFLINE:
+        return "; ".join(_offline_en(e))
+    parts = [_register_en(e) + ", vulnerable", _no_activity_en(e)]
+    if e.get("mean_daily_kwh") is not None:
+        parts.append(
+            f"{_kwh(e['mean_daily_kwh'])} kWh/day against {_kwh(e.get('standby_daily_kwh'))} "
+            "kWh/day standby"
+        )
+    if e.get("probability") is not None:
+        parts.append(f"P(occupied) {e['probability']:.2f}")
+    return "; ".join(parts)
+
+
+def welfare_text_zh(evidence: dict[str, Any]) -> str:
+    """Chinese text of a welfare flag.
+
+    >>> welfare_text_zh({"kind": "registered_silent", "welfare": True, "hours_total": 60,
+    ...     "registered_occupants": 1, "hours_since_activity": 31.0,
+    ...     "last_activity_at": "2025-03-04T19:00:00+08:00"})
+    '登记表登记 1 人（重点关注对象）；已 31 小时无用电活动（最后一次在 周二 19:00）'
+    """
+    e = evidence
+    if e.get("kind") == METER_OFFLINE:
+        return "；".join(_offline_zh(e))
+    parts = [f"登记表登记 {e.get('registered_occupants')} 人（重点关注对象）", _no_activity_zh(e)]
+    if e.get("mean_daily_kwh") is not None:
+        parts.append(
+            f"日均用电 {_kwh(e['mean_daily_kwh'])} 千瓦时，待机基线 "
+            f"{_kwh(e.get('standby_daily_kwh'))} 千瓦时/天"
+        )
+    if e.get("probability") is not None:
+        parts.append(f"在住概率 {e['probability']:.2f}")
+    return "；".join(parts)
+
+
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
+def _at(iso: str, names: tuple[str, ...]) -> str:
+    moment = datetime.fromisoformat(iso)
+    return f"{names[moment.weekday()]} {moment:%H:%M}"
+
+
+def _no_activity_en(e: dict[str, Any]) -> str:
+    since = e.get("hours_since_activity")
+    if since is None or not e.get("last_activity_at"):
+        return f"no activity in the {e['hours_total']} hours looked at"
+    days = f"{since / 24:.1f} days, " if since >= 48 else ""
+    return (
+        f"no activity for {since:.0f} h ({days}last at {_at(e['last_activity_at'], _WEEKDAYS_EN)})"
+    )
+
+
+def _no_activity_zh(e: dict[str, Any]) -> str:
+    since = e.get("hours_since_activity")
+    if since is None or not e.get("last_activity_at"):
+        return f"统计的 {e['hours_total']} 小时内无用电活动"
+    days = f"{since / 24:.1f} 天，" if since >= 48 else ""
+    return (
+        f"已 {since:.0f} 小时无用电活动（{days}最后一次在 "
+        f"{_at(e['last_activity_at'], _WEEKDAYS_ZH)}）"
+    )
+
+
+def _offline_en(e: dict[str, Any]) -> list[str]:
+    frozen = e.get("register_frozen_hours") or 0
+    if frozen:
+        return [f"register unchanged for {frozen:.0f} h although the meter reports"]
+    if not e.get("in_window", True) or not e.get("hours_measured"):
+        return [f"no meter readings in the {e['hours_total']}-hour window"]
+    parts = [
+        f"meter reported {e['hours_measured']} of {e['hours_total']} hours "
+        f"({_pct(e['measured_share'])})"
+    ]
+    if e.get("hours_since_measured"):
+        parts.append(f"last reading {_ago_en(e['hours_since_measured'])} before the window end")
+    return parts
+
+
+def _offline_zh(e: dict[str, Any]) -> list[str]:
+    frozen = e.get("register_frozen_hours") or 0
+    if frozen:
+        return [f"电表仍在上报，但读数已 {frozen:.0f} 小时未变化"]
+    if not e.get("in_window", True) or not e.get("hours_measured"):
+        return [f"近 {e['hours_total']} 小时内电表无读数"]
+    parts = [
+        f"电表在 {e['hours_total']} 小时中上报了 {e['hours_measured']} 小时"
+        f"（{_pct(e['measured_share'])}）"
+    ]
+    if e.get("hours_since_measured"):
+        parts.append(f"最后一次读数在统计截止前 {_ago_zh(e['hours_since_measured'])}")
+    return parts
+
+
 def evidence_text(evidence: dict[str, Any]) -> str:
     """One English sentence of the numbers behind a flag, for ``FlagRecord.evidence_text``.
 
@@ -106,16 +266,10 @@ def evidence_text(evidence: dict[str, Any]) -> str:
     'no meter readings in the 168-hour window'
     """
     e = evidence
+    if e.get("welfare"):
+        return welfare_text(e)
     if e.get("kind") == METER_OFFLINE:
-        if not e.get("in_window", True) or not e.get("hours_measured"):
-            return f"no meter readings in the {e['hours_total']}-hour window"
-        parts = [
-            f"meter reported {e['hours_measured']} of {e['hours_total']} hours "
-            f"({_pct(e['measured_share'])})"
-        ]
-        if e.get("hours_since_measured"):
-            parts.append(f"last reading {_ago_en(e['hours_since_measured'])} before the window end")
-        return "; ".join(parts)
+        return "; ".join(_offline_en(e))
     parts = [_register_en(e)]
     if e.get("kind") == REGISTERED_SILENT:
         parts.append(_silence_en(e))
@@ -140,25 +294,22 @@ def evidence_text_zh(evidence: dict[str, Any]) -> str:
     '近 168 小时内电表无读数'
     """
     e = evidence
+    if e.get("welfare"):
+        return welfare_text_zh(e)
     if e.get("kind") == METER_OFFLINE:
-        if not e.get("in_window", True) or not e.get("hours_measured"):
-            return f"近 {e['hours_total']} 小时内电表无读数"
-        parts = [
-            f"电表在 {e['hours_total']} 小时中上报了 {e['hours_measured']} 小时"
-            f"（{_pct(e['measured_share'])}）"
-        ]
-        if e.get("hours_since_measured"):
-            parts.append(f"最后一次读数在统计截止前 {_ago_zh(e['hours_since_measured'])}")
-        return "；".join(parts)
+        return "；".join(_offline_zh(e))
     occupants = e.get("registered_occupants")
     parts = ["入住登记表中无此户" if occupants is None else f"登记表登记 {occupants} 人"]
     if e.get("kind") == REGISTERED_SILENT:
         since = e.get("hours_since_activity")
-        parts.append(
-            f"{e['days']} 天内无高于待机水平的用电"
-            if since is None
-            else f"最近一次高于待机水平的用电在 {_ago_zh(since)}前"
-        )
+        if e.get("urgent") or (e.get("last_activity_at") and since is not None):
+            parts.append(_no_activity_zh(e) + ("（紧急：重点关注对象）" if e.get("urgent") else ""))
+        else:
+            parts.append(
+                f"{e['days']} 天内无高于待机水平的用电"
+                if since is None
+                else f"最近一次高于待机水平的用电在 {_ago_zh(since)}前"
+            )
     parts.append(f"{e['measured_days']} 天中有 {e['evening_active_days']} 天晚间有用电活动")
     parts.append(
         f"日均用电 {_kwh(e['mean_daily_kwh'])} 千瓦时，待机基线 "
@@ -181,6 +332,8 @@ def _register_en(e: dict[str, Any]) -> str:
 
 
 def _silence_en(e: dict[str, Any]) -> str:
+    if e.get("urgent") or (e.get("last_activity_at") and e.get("hours_since_activity") is not None):
+        return _no_activity_en(e) + (" (URGENT: vulnerable resident)" if e.get("urgent") else "")
     since = e.get("hours_since_activity")
     if since is None:
         return f"no use above standby in {e['days']} days"

@@ -8,17 +8,25 @@ visit depends on the register, and that comparison lives here, in rules a person
   from too little data; a silent meter is itself worth a look. Score: 1 - measured share.
 * **unregistered_activity**: not in the register (or registered with 0 occupants) and
   P(occupied) >= ``threshold``. Score: P(occupied).
+* **meter_offline** also when the register stood still for ``STUCK_HOURS`` or more while
+  the meter kept reporting (a stuck meter), with that in the evidence instead of a guess.
 * **registered_silent**: the register lists occupants and P(occupied) < ``threshold``.
-  Score: 1 - P(occupied); ``urgent`` when the register marks the resident vulnerable (an
-  elderly person living alone whose home went quiet).
+  Score: 1 - P(occupied).
+* **the welfare rule** (``occupancy.flags.welfare``): a registered *vulnerable* resident
+  whose home shows no human activity for ``WELFARE_SILENT_HOURS`` (24 h) at the window end
+  gets an **urgent** ``registered_silent`` flag, whatever P(occupied) says: a week that was
+  lived in until yesterday still scores as occupied. Other registered_silent flags are
+  not urgent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from occupancy.flags.evidence import absent_evidence, evidence_text, unit_evidence
 from occupancy.flags.record import (
@@ -27,7 +35,9 @@ from occupancy.flags.record import (
     UNREGISTERED_ACTIVITY,
     FlagRecord,
 )
-from occupancy.models.features import HourlyFeatures, UnitSummary
+from occupancy.flags.welfare import STUCK_HOURS, Silence, is_silent, silence
+from occupancy.models.activity import frozen_hours
+from occupancy.models.features import HourlyFeatures, UnitSummary, feature_matrix
 from occupancy.models.matrix import window_matrix
 from occupancy.register.entry import RegisterEntry
 from occupancy.timeseries import HourlyWindow
@@ -79,13 +89,36 @@ def raise_flags(
     flags: list[FlagRecord] = []
     if n:
         X = window_matrix(window)
-        summary = _feature_step(model).summarize(X)
-        scored = scoreable(summary, min_coverage)
+        features = _feature_step(model)
+        summary = features.summarize(X)
+        status = _welfare_silence(X[:, : summary.hours], window, register)
+        stuck = status.frozen_hours >= STUCK_HOURS
+        scored = scoreable(summary, min_coverage) & ~stuck
         if scored.any():
-            proba = np.asarray(model.predict_proba(X[scored]))
-            probability[scored] = proba[:, _positive_column(model)]
-        for i, unit_id in enumerate(window.unit_ids):
-            flag = _flag_for(window, summary, i, register.get(unit_id), probability[i], threshold)
+            probability[scored] = _predict(model, features, summary, X, scored)
+        entries = [register.get(unit_id) for unit_id in window.unit_ids]
+        occupants = np.array([e.registered_occupants if e else 0 for e in entries])
+        vulnerable = np.array([bool(e.vulnerable) if e else False for e in entries])
+        silent = is_silent(status)
+        # Decide who gets a flag for all units at once; build evidence only for those.
+        with np.errstate(invalid="ignore"):
+            flagged = (
+                np.isnan(probability)
+                | ((occupants > 0) & vulnerable & silent)
+                | ((occupants == 0) & (probability >= threshold))
+                | ((occupants > 0) & (probability < threshold))
+            )
+        for i in np.flatnonzero(flagged):
+            flag = _flag_for(
+                window,
+                summary,
+                status,
+                int(i),
+                entries[i],
+                probability[i],
+                threshold,
+                welfare_silent=bool(silent[i]),
+            )
             if flag is not None:
                 flags.append(flag)
 
@@ -113,6 +146,61 @@ def raise_flags(
     return flags, probability
 
 
+def _welfare_silence(
+    energy: np.ndarray, window: HourlyWindow, register: Mapping[str, RegisterEntry]
+) -> Silence:
+    """``silence`` for every unit; the human-activity rule runs only on vulnerable residents.
+
+    Others get the register's frozen hours (stuck meters) and "never silent": the welfare
+    rule does not apply to them, and it is the costly part of a 100,000-unit run.
+    """
+    n = energy.shape[0]
+    rows = np.array(
+        [
+            (e := register.get(u)) is not None and e.vulnerable and e.registered_occupants > 0
+            for u in window.unit_ids
+        ],
+        dtype=bool,
+    )
+    frozen, moved = frozen_hours(energy)
+    full = np.full(n, np.nan)
+    out = Silence(
+        hours_since_activity=full.copy(),
+        hours_since_measured=full.copy(),
+        quiet_measured_hours=np.zeros(n, dtype=np.int64),
+        frozen_hours=frozen,
+        moved=moved,
+        measured_hours=np.zeros(n, dtype=np.int64),
+        mean_daily_kwh=full.copy(),
+        standby_daily_kwh=full.copy(),
+    )
+    if rows.any():
+        part = silence(energy[rows], window.start.hour)
+        for name in (
+            "hours_since_activity",
+            "hours_since_measured",
+            "quiet_measured_hours",
+            "measured_hours",
+            "mean_daily_kwh",
+            "standby_daily_kwh",
+        ):
+            getattr(out, name)[rows] = getattr(part, name)
+    # Units the rule does not look at are never "silent": 0 hours since activity.
+    out.hours_since_activity[~rows] = 0.0
+    return out
+
+
+def trainable(X: np.ndarray, min_coverage: float = 0.5) -> np.ndarray:
+    """Rows of a window matrix that ``raise_flags`` would score: what training may use.
+
+    Scoreable (``scoreable``) and the register not stuck: a unit flagged meter_offline is
+    never given a probability, so the model must not learn from one either.
+    """
+    summary = HourlyFeatures().summarize(X)
+    frozen, _ = frozen_hours(X[:, : summary.hours])
+    return scoreable(summary, min_coverage) & (frozen < STUCK_HOURS)
+
+
 def scoreable(summary: UnitSummary, min_coverage: float = 0.5) -> np.ndarray:
     """Units with enough data to be scored: ``min_coverage`` of hours and some in the last 24.
 
@@ -125,16 +213,25 @@ def scoreable(summary: UnitSummary, min_coverage: float = 0.5) -> np.ndarray:
 def _flag_for(
     window: HourlyWindow,
     summary: UnitSummary,
+    status: Silence,
     i: int,
     entry: RegisterEntry | None,
     p: float,
     threshold: float,
+    *,
+    welfare_silent: bool,
 ) -> FlagRecord | None:
     occupants = entry.registered_occupants if entry is not None else None
     vulnerable = bool(entry.vulnerable) if entry is not None else False
     community = window.communities[i] or (entry.community if entry is not None else "")
+    urgent = False
     if np.isnan(p):
         kind, score, probability = METER_OFFLINE, 1.0 - float(summary.measured_share[i]), None
+        if status.frozen_hours[i] >= STUCK_HOURS:
+            score = max(score, min(1.0, float(status.frozen_hours[i]) / summary.hours))
+    elif occupants and vulnerable and welfare_silent:
+        kind, score, probability = REGISTERED_SILENT, 1.0 - float(p), float(p)
+        urgent = True
     elif not occupants and p >= threshold:
         kind, score, probability = UNREGISTERED_ACTIVITY, float(p), float(p)
     elif occupants and p < threshold:
@@ -149,6 +246,16 @@ def _flag_for(
         vulnerable=vulnerable,
         probability=probability,
     )
+    # The welfare rule's own count for a vulnerable resident, the model's for everyone else.
+    welfare = bool(occupants) and vulnerable
+    since = status.hours_since_activity[i] if welfare else summary.hours_since_active[i]
+    end = window.start + timedelta(hours=summary.hours)
+    evidence["hours_since_activity"] = None if np.isnan(since) else float(round(since))
+    evidence["last_activity_at"] = (
+        None if np.isnan(since) else (end - timedelta(hours=float(since) + 1)).isoformat()
+    )
+    evidence["register_frozen_hours"] = round(float(status.frozen_hours[i]))
+    evidence["urgent"] = urgent
     return FlagRecord(
         unit_id=window.unit_ids[i],
         community=community,
@@ -157,8 +264,28 @@ def _flag_for(
         probability=probability,
         evidence_text=evidence_text(evidence),
         evidence=evidence,
-        urgent=kind == REGISTERED_SILENT and vulnerable,
+        urgent=urgent,
     )
+
+
+def _predict(
+    model: Any, features: HourlyFeatures, summary: UnitSummary, X: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    """P(occupied) of ``rows``, reusing the features already computed for the evidence.
+
+    A detector pipeline (``features`` then the classifier) gets the feature matrix straight
+    into its classifier, so the features are not computed twice; other estimators (the
+    rule-based fallback, the reference rules) get the window rows. Prediction runs on one
+    thread, like training: OpenMP over a busy machine's cores was slower, not faster.
+    """
+    steps = getattr(model, "named_steps", None)
+    with threadpool_limits(limits=1):
+        if steps is not None and steps.get("features") is not None and len(model.steps) > 1:
+            F = feature_matrix(summary)[rows]
+            proba = np.asarray(model[1:].predict_proba(F))
+        else:
+            proba = np.asarray(model.predict_proba(X[rows]))
+    return proba[:, _positive_column(model)]
 
 
 def _feature_step(model: Any) -> HourlyFeatures:

@@ -1,18 +1,24 @@
 """Per-unit features from an hourly window: what separates a lived-in home from an empty one.
 
-An empty flat still draws power: a router, standby loads and often a fridge. At hourly
-resolution that is a nearly flat line. People add *excess* over that line at the times people
-do things (cooking at 18:00, TV and lights until bedtime, a kettle at 07:00) and they do it
-again the next day. So every energy feature is measured against the unit's own standby
-baseline, not in absolute kWh: a big empty flat and a small lived-in one would otherwise look
-alike. Lights observations, where a unit has a sensor, are a second, independent witness.
+An empty flat still draws power: a router, standby loads, often a fridge, sometimes a storage
+water heater reheating every few hours, a dehumidifier or a lamp on a timer. People add
+*excess* over the standby line at the times people do things, and they never do it exactly
+the same way twice. So every energy feature is measured against the unit's own standby
+baseline, and activity is *human* activity as ``occupancy.models.activity`` defines it:
+sustained or bigger than what the unit's own appliances do at night, and not identical every
+day. Appliance signatures (night activity, isolated equal spikes, a flat plateau with dead
+nights like a shop) are features of their own, so the classifier can tell "busy" from
+"busy like a person". Lights observations, where a unit has a sensor, are a second witness,
+checked for the same-every-night pattern of a timer.
 
 Everything is vectorised over units and NaN-aware: an hour without a measurement is neither
-activity nor quiet, it is simply not counted.
+activity nor quiet, it is simply not counted. Rates are per measured day, so a model trained
+on 7-day windows reads other whole-day lengths.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -21,11 +27,28 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from occupancy.models.activity import (
+    HUMAN_MARGIN_KWH,
+    REPEAT_OUTLIER_DAYS,
+    STILL_KWH,
+    daily_repeat,
+    hours_since_last,
+    human_hours,
+    row_quantile,
+)
 from occupancy.models.matrix import HOURS_PER_DAY, split_matrix
 
 #: Local hours (inclusive start, exclusive end) that count as evening and morning.
 EVENING_HOURS = (18, 24)
-MORNING_HOURS = (6, 10)
+MORNING_HOURS = (5, 10)
+#: Late evening and small hours (22:00-01:59) and early morning (04:00-07:59): a shop is
+#: closed then, a home usually is not.
+LATE_HOURS = (22, 2)
+EARLY_HOURS = (4, 8)
+#: The small hours (01:00-04:59), when people sleep and only appliances run.
+SMALL_HOURS = (1, 5)
+#: Daytime for the day/night ratio.
+DAY_HOURS = (8, 22)
 #: Night for lights: 18:00 to 06:00. Shifting hours by this much puts one night in one bin.
 NIGHT_SHIFT = 6
 NIGHT_EVENING_FROM = 18
@@ -42,23 +65,41 @@ FEATURE_NAMES: tuple[str, ...] = (
     "measured_share",
     "mean_daily_kwh",
     "baseline_kwh",
-    "evening_excess_kwh",
-    "morning_excess_kwh",
-    "evening_active_days_share",
-    "active_days_share",
-    "active_hours_per_day",
-    "event_hours_per_day",
-    "daily_cv",
-    "regularity",
     "peak_to_baseline",
     "flatness",
+    "daily_cv",
+    "active_hours_per_day",
+    "event_hours_per_day",
+    "human_hours_per_day",
+    "human_days_share",
+    "evening_human_days_share",
+    "morning_human_days_share",
+    "late_human_days_share",
+    "early_human_days_share",
+    "evening_excess_kwh",
+    "morning_excess_kwh",
+    "regularity",
+    "night_active_share",
+    "night_peak_kwh",
+    "day_night_ratio",
+    "isolated_share",
+    "repeat_share",
+    "human_span_hours",
+    "plateau_cv",
     "lights_observed",
     "lights_night_share",
     "lights_nights_lit_share",
     "last_night_lights",
+    "lights_variability",
+    "lights_with_activity_share",
+    "last24_human_hours",
     "last24_excess_kwh",
-    "last24_active_hours",
+    "last48_human_hours",
+    "days_since_human",
     "days_since_active",
+    "human_trend",
+    "first_human_day",
+    "never_moved",
 )
 
 
@@ -67,7 +108,7 @@ class UnitSummary:
     """Per-unit numbers behind the features, one array entry per unit.
 
     The flags' evidence is built from the same numbers the model saw, so what a worker reads
-    ("evening activity 6 of 7 days") is exactly what the detector counted.
+    ("activity every evening 6 of 7 days") is exactly what the detector counted.
     """
 
     days: int
@@ -76,41 +117,72 @@ class UnitSummary:
     measured_days: np.ndarray
     mean_daily_kwh: np.ndarray
     baseline_kwh: np.ndarray
-    evening_excess_kwh: np.ndarray
-    morning_excess_kwh: np.ndarray
+    #: Days with human activity in the evening (18:00-23:59), and on any hour.
     evening_active_days: np.ndarray
     active_days: np.ndarray
+    #: Hours above standby by the margin, any cause; and human hours.
     active_hours: np.ndarray
-    event_hours: np.ndarray
-    daily_cv: np.ndarray
-    regularity: np.ndarray
-    peak_to_baseline: np.ndarray
-    flatness: np.ndarray
+    human_hours: np.ndarray
     nights_observed: np.ndarray
     nights_lit: np.ndarray
-    lights_night_share: np.ndarray
-    last_night_lights: np.ndarray
     last24_measured_hours: np.ndarray
-    last24_excess_kwh: np.ndarray
-    last24_active_hours: np.ndarray
-    #: Hours from the end of the last active hour to the end of the window; NaN if never.
+    #: Hours from the end of the last human hour to the end of the window; NaN if never.
     hours_since_active: np.ndarray
     #: Hours from the end of the last measured hour to the end of the window; NaN if never.
     hours_since_measured: np.ndarray
+    #: The model's inputs in ``FEATURE_NAMES`` order (NaN not yet replaced).
+    columns: dict[str, np.ndarray]
 
     @property
     def hours(self) -> int:
         return self.days * HOURS_PER_DAY
 
 
+#: Units summarised at a time: every feature is per unit, and blocks this size keep the
+#: (units x hours) temporaries in cache and a 100,000-unit window's extra memory small.
+BLOCK_UNITS = 8192
+
+
 def summarize(
     X: np.ndarray,
     *,
-    margin_kwh: float = 0.1,
+    margin_kwh: float = HUMAN_MARGIN_KWH,
+    event_kwh: float = 0.3,
+    baseline_percentile: float = 10.0,
+    block_units: int = BLOCK_UNITS,
+) -> UnitSummary:
+    """Count activity, standby, appliance signatures and lights per unit of a window matrix.
+
+    Works through ``block_units`` rows at a time (same numbers as all at once); see
+    ``_summarize_block`` for the parameters.
+    """
+    kwargs = {
+        "margin_kwh": margin_kwh,
+        "event_kwh": event_kwh,
+        "baseline_percentile": baseline_percentile,
+    }
+    n = X.shape[0]
+    if n <= block_units:
+        return _summarize_block(X, **kwargs)
+    parts = [_summarize_block(X[i : i + block_units], **kwargs) for i in range(0, n, block_units)]
+    first = parts[0]
+    fields = {
+        f.name: np.concatenate([getattr(p, f.name) for p in parts])
+        for f in dataclasses.fields(UnitSummary)
+        if f.name not in ("days", "columns")
+    }
+    columns = {k: np.concatenate([p.columns[k] for p in parts]) for k in first.columns}
+    return UnitSummary(days=first.days, columns=columns, **fields)
+
+
+def _summarize_block(
+    X: np.ndarray,
+    *,
+    margin_kwh: float = HUMAN_MARGIN_KWH,
     event_kwh: float = 0.3,
     baseline_percentile: float = 10.0,
 ) -> UnitSummary:
-    """Count activity, standby and lights per unit of a ``window_matrix`` array.
+    """Count activity, standby, appliance signatures and lights per unit of a window matrix.
 
     Parameters
     ----------
@@ -133,29 +205,116 @@ def summarize(
     n, days, _ = energy.shape
     hours = days * HOURS_PER_DAY
     flat = energy.reshape(n, hours)
-    measured = ~np.isnan(energy)
-    measured_hours = measured.sum(axis=(1, 2))
-    measured_days = measured.any(axis=2).sum(axis=1)
+    hod = np.arange(hours) % HOURS_PER_DAY
+    measured = ~np.isnan(flat)
+    measured_hours = measured.sum(axis=1)
+    measured_days = measured.reshape(n, days, HOURS_PER_DAY).any(axis=2).sum(axis=1)
+    per_day = np.maximum(measured_days, 1).astype(float)
+
+    act = human_hours(
+        flat,
+        hod,
+        margin_kwh=margin_kwh,
+        baseline_percentile=baseline_percentile,
+    )
+    human = act.human
+    active = act.active
+    baseline = act.baseline_kwh
+    excess = act.excess
+    human3 = human.reshape(n, days, HOURS_PER_DAY)
 
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        baseline = _row_quantile(flat, baseline_percentile / 100.0)
-        peak = _row_quantile(flat, 0.95)
+        raw_excess = flat - baseline[:, None]
+        peak = row_quantile(flat, 0.95)
         mean_hourly = np.nanmean(flat, axis=1)
         std_hourly = np.nanstd(flat, axis=1)
-        excess = energy - baseline[:, None, None]
-        active = excess > margin_kwh
-        evening = slice(*EVENING_HOURS)
-        morning = slice(*MORNING_HOURS)
-        evening_excess = np.nanmean(excess[:, :, evening], axis=(1, 2))
-        morning_excess = np.nanmean(excess[:, :, morning], axis=(1, 2))
         daily_kwh = np.nanmean(energy, axis=2) * HOURS_PER_DAY
         daily_cv = np.nanstd(daily_kwh, axis=1) / np.maximum(np.nanmean(daily_kwh, axis=1), 0.01)
-        last = excess.reshape(n, hours)[:, -HOURS_PER_DAY:]
-        last24_excess = np.nanmean(last, axis=1)
+        evening_excess = np.nanmean(excess[:, _hours_mask(hod, EVENING_HOURS)], axis=1)
+        morning_excess = np.nanmean(excess[:, _hours_mask(hod, MORNING_HOURS)], axis=1)
+        night = _hours_mask(hod, SMALL_HOURS)
+        night_measured = measured[:, night].sum(axis=1)
+        night_active_share = active[:, night].sum(axis=1) / np.maximum(night_measured, 1)
+        day_mean = np.nanmean(np.maximum(excess[:, _hours_mask(hod, DAY_HOURS)], 0.0), axis=1)
+        night_mean = np.nanmean(np.maximum(excess[:, night], 0.0), axis=1)
+        day_night = np.log((day_mean + 0.02) / (night_mean + 0.02))
+        positive = np.nansum(np.maximum(raw_excess, 0.0), axis=1)
+        # Timers are measured leniently here (a reheat may land in the lamp's hour on a few
+        # days); the human hours above use the strict rule, like the welfare check, so a
+        # resident's steady habits are never taken for a timer.
+        repeat = np.nansum(
+            np.maximum(daily_repeat(raw_excess, hod, REPEAT_OUTLIER_DAYS), 0.0), axis=1
+        )
+        repeat_share = repeat / np.maximum(positive, 1e-6)
+        human_excess = np.where(human, excess, np.nan)
+        plateau_cv = np.nanstd(human_excess, axis=1) / np.nanmean(human_excess, axis=1)
+        last24 = slice(hours - HOURS_PER_DAY, hours)
+        last24_excess = np.nanmean(excess[:, last24], axis=1)
 
-    active_flat = active.reshape(n, hours)
+    n_active = active.sum(axis=1)
+    isolated = (active & (act.run_length <= 2)).sum(axis=1) / np.maximum(n_active, 1)
+    human_days = human3.any(axis=2).sum(axis=1)
+    first = np.where(human.any(axis=1), np.argmax(human, axis=1), hours) / HOURS_PER_DAY
+    half = hours // 2
+    trend = (
+        human[:, half:].sum(axis=1) / max(hours - half, 1)
+        - human[:, :half].sum(axis=1) / max(half, 1)
+    ) * HOURS_PER_DAY
+    since_human = hours_since_last(human)
+    since_active = hours_since_last(active)
     nights_observed, nights_lit, night_share, last_night = _lights(lights)
+    variability = _lights_variability(lights)
+    lit = lights.reshape(n, hours) >= 0.5
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lit_active = np.where(
+            lit.sum(axis=1) > 0, (lit & human).sum(axis=1) / lit.sum(axis=1), np.nan
+        )
+        lit_share = np.where(
+            nights_observed > 0, nights_lit / np.maximum(nights_observed, 1), np.nan
+        )
+    moved = (flat > STILL_KWH).any(axis=1)
+
+    columns = {
+        "measured_share": measured_hours / hours,
+        "mean_daily_kwh": mean_hourly * HOURS_PER_DAY,
+        "baseline_kwh": baseline,
+        "peak_to_baseline": peak / np.maximum(baseline, MIN_BASELINE_KWH),
+        "flatness": std_hourly / np.maximum(mean_hourly, MIN_BASELINE_KWH),
+        "daily_cv": daily_cv,
+        "active_hours_per_day": n_active / per_day,
+        "event_hours_per_day": (excess > event_kwh).sum(axis=1) / per_day,
+        "human_hours_per_day": human.sum(axis=1) / per_day,
+        "human_days_share": human_days / per_day,
+        "evening_human_days_share": _days_with(human3, EVENING_HOURS) / per_day,
+        "morning_human_days_share": _days_with(human3, MORNING_HOURS) / per_day,
+        "late_human_days_share": _days_with(human3, LATE_HOURS) / per_day,
+        "early_human_days_share": _days_with(human3, EARLY_HOURS) / per_day,
+        "evening_excess_kwh": evening_excess,
+        "morning_excess_kwh": morning_excess,
+        "regularity": _regularity(np.where(human, excess, np.where(measured, 0.0, np.nan))),
+        "night_active_share": night_active_share,
+        "night_peak_kwh": act.night_peak_kwh,
+        "day_night_ratio": day_night,
+        "isolated_share": isolated,
+        "repeat_share": repeat_share,
+        "human_span_hours": _span(human3),
+        "plateau_cv": plateau_cv,
+        "lights_observed": (nights_observed > 0).astype(float),
+        "lights_night_share": _neutral(night_share),
+        "lights_nights_lit_share": _neutral(lit_share),
+        "last_night_lights": _neutral(last_night),
+        "lights_variability": np.where(np.isnan(variability), 0.25, variability),
+        "lights_with_activity_share": _neutral(lit_active),
+        "last24_human_hours": human[:, last24].sum(axis=1).astype(float),
+        "last24_excess_kwh": last24_excess,
+        "last48_human_hours": human[:, max(hours - 48, 0) :].sum(axis=1).astype(float),
+        "days_since_human": np.where(np.isnan(since_human), hours, since_human) / 24.0,
+        "days_since_active": np.where(np.isnan(since_active), hours, since_active) / 24.0,
+        "human_trend": trend,
+        "first_human_day": first,
+        "never_moved": (~moved).astype(float),
+    }
     return UnitSummary(
         days=days,
         measured_hours=measured_hours,
@@ -163,65 +322,28 @@ def summarize(
         measured_days=measured_days,
         mean_daily_kwh=mean_hourly * HOURS_PER_DAY,
         baseline_kwh=baseline,
-        evening_excess_kwh=evening_excess,
-        morning_excess_kwh=morning_excess,
-        evening_active_days=active[:, :, evening].any(axis=2).sum(axis=1),
-        active_days=active.any(axis=2).sum(axis=1),
-        active_hours=active_flat.sum(axis=1),
-        event_hours=(excess > event_kwh).sum(axis=(1, 2)),
-        daily_cv=daily_cv,
-        regularity=_regularity(
-            np.where(active, excess - margin_kwh, np.where(measured, 0.0, np.nan))
-        ),
-        peak_to_baseline=peak / np.maximum(baseline, MIN_BASELINE_KWH),
-        flatness=std_hourly / np.maximum(mean_hourly, MIN_BASELINE_KWH),
+        evening_active_days=_days_with(human3, EVENING_HOURS),
+        active_days=human_days,
+        active_hours=n_active,
+        human_hours=human.sum(axis=1),
         nights_observed=nights_observed,
         nights_lit=nights_lit,
-        lights_night_share=night_share,
-        last_night_lights=last_night,
-        last24_measured_hours=measured.reshape(n, hours)[:, -HOURS_PER_DAY:].sum(axis=1),
-        last24_excess_kwh=last24_excess,
-        last24_active_hours=active_flat[:, -HOURS_PER_DAY:].sum(axis=1),
-        hours_since_active=_hours_since_last(active_flat),
-        hours_since_measured=_hours_since_last(measured.reshape(n, hours)),
+        last24_measured_hours=measured[:, last24].sum(axis=1),
+        hours_since_active=since_human,
+        hours_since_measured=hours_since_last(measured),
+        columns=columns,
     )
 
 
 def feature_matrix(summary: UnitSummary) -> np.ndarray:
-    """The model's inputs, in ``FEATURE_NAMES`` order, with every NaN replaced.
+    """The model's inputs, in ``FEATURE_NAMES`` order, with every NaN replaced by 0.
 
-    Rates are per measured day so a model trained on 7-day windows reads 14-day ones too.
+    Whatever is still NaN comes from a unit with no measured (or no human) hour at all:
+    nothing to see, which 0 says for every feature here.
     """
-    s = summary
-    per_day = np.maximum(s.measured_days, 1).astype(float)
-    observed = s.nights_observed > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lit_share = np.where(observed, s.nights_lit / np.maximum(s.nights_observed, 1), np.nan)
-    since = np.where(np.isnan(s.hours_since_active), s.hours, s.hours_since_active) / 24.0
-    columns = {
-        "measured_share": s.measured_share,
-        "mean_daily_kwh": s.mean_daily_kwh,
-        "baseline_kwh": s.baseline_kwh,
-        "evening_excess_kwh": s.evening_excess_kwh,
-        "morning_excess_kwh": s.morning_excess_kwh,
-        "evening_active_days_share": s.evening_active_days / per_day,
-        "active_days_share": s.active_days / per_day,
-        "active_hours_per_day": s.active_hours / per_day,
-        "event_hours_per_day": s.event_hours / per_day,
-        "daily_cv": s.daily_cv,
-        "regularity": s.regularity,
-        "peak_to_baseline": s.peak_to_baseline,
-        "flatness": s.flatness,
-        "lights_observed": observed.astype(float),
-        "lights_night_share": _neutral(s.lights_night_share),
-        "lights_nights_lit_share": _neutral(lit_share),
-        "last_night_lights": _neutral(s.last_night_lights),
-        "last24_excess_kwh": s.last24_excess_kwh,
-        "last24_active_hours": s.last24_active_hours,
-        "days_since_active": since,
-    }
-    out = np.column_stack([np.asarray(columns[name], dtype=float) for name in FEATURE_NAMES])
-    # Whatever is still NaN comes from a unit with no measured hour at all: nothing to see.
+    out = np.column_stack(
+        [np.asarray(summary.columns[name], dtype=float) for name in FEATURE_NAMES]
+    )
     return np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
 
 
@@ -249,8 +371,8 @@ class HourlyFeatures(TransformerMixin, BaseEstimator):
     --------
     >>> import numpy as np
     >>> X = np.hstack([np.full((1, 24), 0.05), np.full((1, 24), np.nan)])
-    >>> HourlyFeatures().fit_transform(X).shape
-    (1, 20)
+    >>> HourlyFeatures().fit_transform(X).shape == (1, len(FEATURE_NAMES))
+    True
     """
 
     def __init__(
@@ -308,36 +430,43 @@ class HourlyFeatures(TransformerMixin, BaseEstimator):
             )
 
 
-def _row_quantile(a: np.ndarray, q: float) -> np.ndarray:
-    """Linear-interpolated quantile of each row, ignoring NaN; NaN for an all-NaN row.
+#: Kept for callers of the earlier private name.
+_row_quantile = row_quantile
 
-    ``np.nanpercentile`` along an axis falls back to a Python loop per row when NaNs are
-    present; sorting once (NaN sorts last) and indexing is the same answer, vectorised.
-    """
-    n = a.shape[0]
-    if a.shape[1] == 0:
-        return np.full(n, np.nan)
-    ordered = np.sort(a, axis=1)
-    count = (~np.isnan(a)).sum(axis=1)
-    pos = q * np.maximum(count - 1, 0)
-    lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, np.maximum(count - 1, 0))
-    frac = pos - lo
-    rows = np.arange(n)
-    value = ordered[rows, lo] * (1 - frac) + ordered[rows, hi] * frac
-    return np.where(count > 0, value, np.nan)
+
+def _hours_mask(hod: np.ndarray, span: tuple[int, int]) -> np.ndarray:
+    """Columns whose local hour is in ``[start, end)``; a span may wrap past midnight."""
+    start, end = span
+    if start <= end:
+        return (hod >= start) & (hod < end)
+    return (hod >= start) | (hod < end)
+
+
+def _days_with(human3: np.ndarray, span: tuple[int, int]) -> np.ndarray:
+    """Days with a human hour in ``span`` of local hours (per unit)."""
+    return human3[:, :, _hours_mask(np.arange(HOURS_PER_DAY), span)].any(axis=2).sum(axis=1)
+
+
+def _span(human3: np.ndarray) -> np.ndarray:
+    """Mean hours from the first to the last human hour of a day, over days with any."""
+    any_day = human3.any(axis=2)
+    first = np.argmax(human3, axis=2)
+    last = HOURS_PER_DAY - 1 - np.argmax(human3[:, :, ::-1], axis=2)
+    span = np.where(any_day, last - first + 1, 0)
+    return span.sum(axis=1) / np.maximum(any_day.sum(axis=1), 1)
 
 
 def _regularity(energy: np.ndarray) -> np.ndarray:
     """Mean correlation of each day's hourly activity profile with the next day's.
 
     People repeat their days (dinner at six, bed at eleven), so consecutive profiles correlate.
-    The profile is the energy *above the activity margin*, so a fridge whose cycle happens to
-    repeat every 24 hours has no profile at all and scores 0, as does a day without activity.
-    Unmeasured hours are filled with the unit's mean for that hour of day so that a gap does
-    not look like a change.
+    The profile is the human excess only, so a fridge or a water heater has no profile and
+    scores 0, as does a day without activity. Unmeasured hours are filled with the unit's
+    mean for that hour of day so that a gap does not look like a change.
     """
-    n, days, _ = energy.shape
+    n, hours = energy.shape
+    days = hours // HOURS_PER_DAY
+    energy = energy.reshape(n, days, HOURS_PER_DAY)
     if days < 2 or n == 0:
         return np.zeros(n)
     with warnings.catch_warnings():
@@ -365,16 +494,18 @@ def _lights(lights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     flat = lights.reshape(n, hours)
     hour_of_day = np.arange(hours) % HOURS_PER_DAY
     is_night = (hour_of_day >= NIGHT_EVENING_FROM) | (hour_of_day < NIGHT_MORNING_TO)
-    night_of = (np.arange(hours) + NIGHT_SHIFT) // HOURS_PER_DAY
     nights = days + 1
     values = np.where(is_night[None, :], flat, np.nan)
     seen = ~np.isnan(values)
-    count = np.zeros((n, nights))
-    total = np.zeros((n, nights))
-    for k in range(nights):
-        cols = night_of == k
-        count[:, k] = seen[:, cols].sum(axis=1)
-        total[:, k] = np.nansum(values[:, cols], axis=1)
+    # Pad 6 hours in front so every night is one row of 24 columns.
+    pad = np.full((n, NIGHT_SHIFT), np.nan)
+    shifted = np.concatenate([pad, values, np.full((n, HOURS_PER_DAY - NIGHT_SHIFT), np.nan)], 1)
+    seen_s = np.concatenate(
+        [np.zeros((n, NIGHT_SHIFT), bool), seen, np.zeros((n, HOURS_PER_DAY - NIGHT_SHIFT), bool)],
+        1,
+    )
+    count = seen_s.reshape(n, nights, HOURS_PER_DAY).sum(axis=2).astype(float)
+    total = np.nan_to_num(shifted).reshape(n, nights, HOURS_PER_DAY).sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(count > 0, total / count, np.nan)
         observed = count > 0
@@ -386,12 +517,19 @@ def _lights(lights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     return observed.sum(axis=1), lit.sum(axis=1), night_share, last_night
 
 
-def _hours_since_last(mask: np.ndarray) -> np.ndarray:
-    """Hours from the end of the last True column to the end of the row; NaN if none."""
-    hours = mask.shape[1]
-    any_true = mask.any(axis=1)
-    last = hours - 1 - np.argmax(mask[:, ::-1], axis=1)
-    return np.where(any_true, (hours - 1 - last).astype(float), np.nan)
+def _lights_variability(lights: np.ndarray) -> np.ndarray:
+    """How much the lights-on share at each hour of the night changes from day to day.
+
+    A lamp on a timer switches at the same minute every day, so its hourly shares are
+    identical night after night (0); people come home, cook and go to bed at slightly
+    different times (clearly above 0). NaN without observations on two nights.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        seen = (~np.isnan(lights)).sum(axis=1)
+        std = np.nanstd(lights, axis=1)
+        std = np.where(seen >= 2, std, np.nan)
+        return np.nanmean(std, axis=1)
 
 
 def _neutral(values: np.ndarray) -> np.ndarray:

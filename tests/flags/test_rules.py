@@ -116,10 +116,11 @@ def test_silent_evidence_says_how_long_the_home_has_been_quiet():
     (flag,), _ = raise_flags(w, {"u": entry("u", 1, vulnerable=True)}, RuleBasedDetector())
     assert flag.kind == REGISTERED_SILENT and flag.urgent
     assert flag.evidence["hours_since_activity"] == 97  # 23:00 on day 3 to the end of day 7
-    assert "last use above standby 4.0 days ago" in flag.evidence_text
+    assert "no activity for 97 h (4.0 days, last at Wed 22:00)" in flag.evidence_text
     assert "register lists 1 occupant;" in flag.evidence_text
     assert "no lights sensor" in flag.evidence_text
-    assert "4.0 天前" in evidence_text_zh(flag.evidence)
+    zh = evidence_text_zh(flag.evidence)
+    assert "已 97 小时无用电活动（4.0 天，最后一次在 周三 22:00）" in zh
 
 
 def test_threshold_is_inclusive_for_activity_and_exclusive_for_silence():

@@ -86,10 +86,29 @@ def test_rule_based_detector_scores_toy_units_without_being_fitted():
     np.testing.assert_allclose(fitted.predict_proba(X)[:, 1], p)
 
 
+def varying_lights(lit: bool) -> np.ndarray:
+    """Lights seen 18:00-23:59; lit until a different hour each night, or dark every night."""
+    out = toy.lights(lit_nights=0)
+    if lit:
+        for d in range(toy.DAYS):
+            out[d * 24 + 18 : d * 24 + 21 + d % 3] = 1.0
+    return out
+
+
 def test_lights_move_the_rule_based_score_in_the_right_direction():
     half = toy.evening_active(active_days=range(0, 7, 2))  # active 4 of 7 days
     X = toy.matrix(
-        half, half, half, lights_rows=[toy.no_lights(), toy.lights(lit_nights=7), toy.lights()]
+        half,
+        half,
+        half,
+        half,
+        lights_rows=[
+            toy.no_lights(),
+            varying_lights(lit=True),
+            varying_lights(lit=False),
+            toy.lights(lit_nights=7),  # the same hours every night: a timer, no evidence
+        ],
     )
     p = RuleBasedDetector().predict_proba(X)[:, 1]
     assert p[2] < p[0] < p[1]
+    assert p[3] == pytest.approx(p[0])

@@ -20,12 +20,26 @@ def fridge_only(days: int = DAYS) -> np.ndarray:
     return 0.05 + 0.01 * np.sin(np.arange(hours) * 2.1)
 
 
+#: People never use exactly the same energy two days running (a timer does): the day's
+#: activity is scaled by these factors in turn. They average 1 over a week.
+DAY_FACTORS = (0.9, 1.1, 1.0, 0.9, 1.1, 1.0, 1.0)
+
+
 def evening_active(days: int = DAYS, active_days: range | None = None) -> np.ndarray:
     """The fridge plus breakfast at 07:00 and cooking, TV and lights 18:00-22:59."""
     energy = fridge_only(days)
     for d in active_days if active_days is not None else range(days):
-        energy[d * 24 + 7] += 0.4
-        energy[d * 24 + 18 : d * 24 + 23] += 0.5
+        factor = DAY_FACTORS[d % len(DAY_FACTORS)]
+        energy[d * 24 + 7] += 0.4 * factor
+        energy[d * 24 + 18 : d * 24 + 23] += 0.5 * factor
+    return energy
+
+
+def timer_lamp(days: int = DAYS, kwh: float = 0.12) -> np.ndarray:
+    """The fridge plus a lamp on a timer, 18:00-22:59, identical every day."""
+    energy = fridge_only(days)
+    for d in range(days):
+        energy[d * 24 + 18 : d * 24 + 23] += kwh
     return energy
 
 
