@@ -20,12 +20,19 @@ def detect(
     register: Annotated[Path | None, Opt(help="Offline: move-in register CSV.")] = None,
     lights: Annotated[Path | None, Opt(help="Offline: lights CSV (unit_id,ts,on).")] = None,
     out: Annotated[Path | None, Opt(help="Write flags to this CSV.")] = None,
+    scores: Annotated[
+        Path | None,
+        Opt(
+            help="Write every unit's P(occupied) to this CSV (unit_id,probability; empty = "
+            "not scored), for `occupancy evaluate --scores`."
+        ),
+    ] = None,
     days: Annotated[int | None, Opt(help="Window length in days (default 7).")] = None,
     end: Annotated[
         str | None,
         Opt(
-            help="Window end (a date, e.g. 2026-03-08). Default: the last local midnight of "
-            "the data (offline) or of today (store)."
+            help="Window end (a date, e.g. 2026-03-08). Default: offline, the local midnight "
+            "at or after most meters' last reading; from the store, the last local midnight."
         ),
     ] = None,
     model: Annotated[Path | None, Opt(help="skops model file; default: the shipped model.")] = None,
@@ -37,6 +44,7 @@ def detect(
 
     With --readings (and --register, --out) it works on files and touches no database;
     without, it reads the configured store and register and records the flags there.
+    Readings may come every 1 to 60 minutes.
     """
     from occupancy.config import get_settings
 
@@ -74,6 +82,10 @@ def detect(
 
             write_flags_csv(result.flags, out)
     window = result.window
+    if scores is not None:
+        from occupancy.flags.csvfile import write_scores_csv
+
+        write_scores_csv(window.unit_ids, result.probability, scores)
     console.print(
         f"window {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} "
         f"({window.days} days), {len(window.unit_ids)} units, model {result.model_version}"
@@ -81,10 +93,18 @@ def detect(
     console.print(flags_table(result.flags, limit=15))
     if out is not None:
         console.print(f"flags written to {out}")
+    if scores is not None:
+        console.print(f"P(occupied) of {len(window.unit_ids)} units written to {scores}")
 
 
 def _offline(readings, register, lights, out, days, end_at, model, tz):
-    from occupancy.detection.files import FileFormatError, last_reading_time, window_from_files
+    from occupancy.detection.files import (
+        FileFormatError,
+        read_lights,
+        read_readings,
+        typical_last_reading,
+        window_from_arrays,
+    )
     from occupancy.detection.run import detect_window
     from occupancy.flags.csvfile import write_flags_csv
     from occupancy.register import RegisterImportError, load_register_csv
@@ -92,13 +112,19 @@ def _offline(readings, register, lights, out, days, end_at, model, tz):
 
     try:
         entries = load_register_csv(register)
+        with _file_progress() as progress:
+            task = progress.add_task(f"reading {readings.name}", total=readings.stat().st_size)
+            data = read_readings(
+                readings, lambda done, total: progress.update(task, completed=done, total=total)
+            )
+            light_data = read_lights(lights) if lights is not None else None
         if end_at is None:
-            end_at = datetime.fromtimestamp(last_reading_time(readings), tz)
+            end_at = datetime.fromtimestamp(typical_last_reading(data), tz)
         start, _stop = window_bounds(end_at, days, tz)
         # Every unit named in `communities` gets a row, so registered units that sent no
         # readings at all are in the window (and flagged meter_offline).
         communities = {u: e.community for u, e in entries.items()}
-        window = window_from_files(readings, lights, start, days, communities=communities)
+        window = window_from_arrays(data, light_data, start, days, communities=communities)
     except RegisterImportError as exc:
         fail(f"the register file has errors:\n{exc}")
     except (FileFormatError, OSError) as exc:
@@ -106,6 +132,22 @@ def _offline(readings, register, lights, out, days, end_at, model, tz):
     result = detect_window(window, entries, model)
     write_flags_csv(result.flags, out)
     return result
+
+
+def _file_progress():
+    """A byte progress bar on stderr (reading a week of 1-minute data takes seconds)."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from occupancy.cli.output import err_console
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
 
 
 def _parse_end(text: str, tz):
