@@ -105,3 +105,77 @@ class HealthStatus(BaseModel):
     status: Literal["ok", "unavailable"]
     db: Literal["ok", "error"]
     store: Literal["ok", "error"]
+
+
+# -- lights: a grid worker's night count (docs/lights.md) --------------------------------
+
+
+class SurveyUnitIn(BaseModel):
+    """One unit of a night count. ``lit`` takes true/false, 1/0, or the sheet's words (亮/灭,
+    yes/no, on/off), so a form can send what the worker tapped."""
+
+    unit_id: str = Field(min_length=1, max_length=64)
+    lit: bool | str = Field(description="true if the lights were on, false if dark")
+
+
+class LightsSurveyIn(BaseModel):
+    """A night count of one building: when, by whom, and each unit lit or dark.
+
+    ``observed_at`` without a UTC offset is local time (``OCCUPANCY_TIMEZONE``); it must be
+    in the past and at night (18:00-06:00 local), when lights say someone is home.
+    """
+
+    community: str = Field(min_length=1, max_length=64)
+    building: str = Field("", max_length=32, description="If given, every unit must be in it.")
+    observed_at: datetime
+    observer: str = Field("", max_length=64)
+    units: list[SurveyUnitIn] = Field(min_length=1, max_length=5000)
+
+
+class BuildingCount(BaseModel):
+    """Units seen lit and dark in one building."""
+
+    community: str
+    building: str
+    lit: int
+    dark: int
+
+
+class LightsSurveyResult(BaseModel):
+    """What a saved count stored. ``new`` is 0 when the same count was sent before: the
+    store and the record are keyed by unit and moment, so a repeat changes nothing."""
+
+    community: str
+    building: str
+    observed_at: datetime
+    observer: str
+    units: int
+    lit: int
+    dark: int
+    new: int
+    changed: int
+    unchanged: int
+    buildings: list[BuildingCount]
+
+
+class LightObservationPublic(BaseModel):
+    """One recorded observation of a night count; ``observed_at`` in local time."""
+
+    unit_id: str
+    community: str
+    building: str
+    observed_at: datetime
+    lit: bool
+    observer: str
+    note: str
+    source: str = Field(description="api, or sheet:FILENAME for a CLI import")
+    recorded_at: datetime
+
+    _utc = field_validator("recorded_at")(_assume_utc)
+
+
+class LightObservationsPublic(BaseModel):
+    """One page of observations, newest first; ``count`` is the total matching."""
+
+    data: list[LightObservationPublic]
+    count: int

@@ -11,6 +11,7 @@ from occupancy.cli import (
     detect,
     evaluate,
     ingest,
+    lights,
     models,
     register,
     serve,
@@ -26,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (register, ingest, detect, models, evaluate, serve, demo, accounts, store):
+for module in (register, lights, ingest, detect, models, evaluate, serve, demo, accounts, store):
     module.attach(app)
 
 
