@@ -5,6 +5,7 @@ Unset URLs mean "embedded": the demo and a newcomer's first run need no server i
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -59,6 +60,23 @@ class Settings(BaseSettings):
     )
     window_days: int = Field(7, ge=1, le=60, description="Days of data the detector looks at.")
     model_path: Path | None = Field(None, description="skops model file; unset = the shipped one.")
+    schedule: bool = Field(
+        True,
+        description="Run detection on a schedule inside `occupancy serve` (welfare checks and "
+        "the nightly window); false = detection runs only when `occupancy detect` is called.",
+    )
+    welfare_interval_minutes: int = Field(
+        60,
+        ge=1,
+        le=24 * 60,
+        description="Minutes between welfare checks of vulnerable residents (urgent flags after "
+        "24 h without activity).",
+    )
+    nightly_at: str = Field(
+        "02:30",
+        description="Local time (HH:MM) of the nightly run over the last window_days whole days; "
+        "after midnight so late readings have arrived.",
+    )
     host: str = Field("127.0.0.1", description="Address `occupancy serve` binds to.")
     port: int = Field(8000, ge=1, le=65535)
 
@@ -72,6 +90,22 @@ class Settings(BaseSettings):
                 f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai"
             ) from exc
         return value
+
+    @field_validator("nightly_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        try:
+            moment = datetime.strptime(value.strip(), "%H:%M").time()
+        except ValueError as exc:
+            raise ValueError(
+                f"nightly_at {value!r} is not a time of day; use HH:MM such as 02:30"
+            ) from exc
+        return moment.strftime("%H:%M")
+
+    @property
+    def nightly_time(self) -> time:
+        """``nightly_at`` as a time of day (local, in ``timezone``)."""
+        return time.fromisoformat(self.nightly_at)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from occupancy.api.deps import StoreRegistry
 from occupancy.api.errors import install_error_handlers
-from occupancy.api.routes import communities, flags, health, pages, units
+from occupancy.api.routes import communities, flags, health, lights, pages, runs, units
 from occupancy.api.templating import STATIC_DIR
 from occupancy.config import Settings, get_settings
 
@@ -22,16 +23,39 @@ api_router = APIRouter(prefix="/api")
 api_router.include_router(flags.router)
 api_router.include_router(units.router)
 api_router.include_router(communities.router)
+api_router.include_router(lights.router)
+api_router.include_router(runs.router)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A new application; ``settings`` replaces ``get_settings()`` for every route."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    schedule: bool = False,
+    scheduler_options: dict[str, Any] | None = None,
+) -> FastAPI:
+    """A new application; ``settings`` replaces ``get_settings()`` for every route.
+
+    With ``schedule`` the app runs detection on a schedule while it is up (started and
+    stopped by its lifespan; ``occupancy serve`` passes ``OCCUPANCY_SCHEDULE``). Off by
+    default, so an app built by a test or a script never starts writing flags by itself.
+    ``scheduler_options`` go to ``DetectionScheduler`` (tests inject a clock there).
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        app.state.stores.close()
+        scheduler = None
+        if schedule:
+            from occupancy.detection.schedule import DetectionScheduler
+
+            scheduler = DetectionScheduler(settings, **(scheduler_options or {})).start()
+        app.state.scheduler = scheduler
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            app.state.stores.close()
 
     app = FastAPI(
         title="occupancy",
@@ -40,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.stores = StoreRegistry()
+    app.state.scheduler = None
     app.dependency_overrides[get_settings] = lambda: settings
 
     app.include_router(health.router)

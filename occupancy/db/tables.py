@@ -44,12 +44,27 @@ class Unit(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+#: A detection run started by the scheduler every hour: vulnerable residents only.
+WELFARE_RUN = "welfare"
+#: A detection run started by the scheduler each night over the last whole days.
+NIGHTLY_RUN = "nightly"
+#: A detection run started by a person (``occupancy detect``).
+MANUAL_RUN = "manual"
+RUN_KINDS = (NIGHTLY_RUN, WELFARE_RUN, MANUAL_RUN)
+
+
 class DetectionRun(Base):
-    """One pass of the detector, so every flag can say which run and model raised it."""
+    """One pass of the detector, so every flag can say which run and model raised it, and a
+    secretary can see when detection last ran and whether it failed.
+
+    A run is recorded when it starts (``finished_at`` empty while it runs, or forever if the
+    process died); a failed run keeps its ``error`` and flags nothing.
+    """
 
     __tablename__ = "detection_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16), default=MANUAL_RUN, index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -57,6 +72,10 @@ class DetectionRun(Base):
     model_version: Mapped[str] = mapped_column(String(128), default="")
     units_scored: Mapped[int] = mapped_column(Integer, default=0)
     flags_raised: Mapped[int] = mapped_column(Integer, default=0)
+    flags_created: Mapped[int] = mapped_column(Integer, default=0)
+    flags_updated: Mapped[int] = mapped_column(Integer, default=0)
+    flags_withdrawn: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class Flag(Base):

@@ -1,14 +1,20 @@
 """One detection pass: readings store + register -> flags, recorded in the database.
 
 This is the only place that joins the store, the register and the detector, so each of
-them stays ignorant of the others.
+them stays ignorant of the others. Two passes exist: the full one over whole days
+(``detect_from_store``: nightly and ``occupancy detect``) and the welfare check of
+vulnerable residents up to the last full hour (``welfare_from_store``: hourly).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +25,38 @@ from sqlalchemy.orm import Session
 from occupancy.db.session import session_scope
 from occupancy.db.tables import (
     CLOSED_FLAG_STATES,
+    MANUAL_RUN,
     NEW_FLAG_STATE,
+    WELFARE_RUN,
     WITHDRAWN_FLAG_STATE,
     DetectionRun,
     Flag,
     utcnow,
 )
-from occupancy.flags.record import FlagRecord
+from occupancy.flags.record import REGISTERED_SILENT, FlagRecord
 from occupancy.flags.rules import raise_flags
 from occupancy.models.persistence import load_detector
 from occupancy.register.entry import RegisterEntry
 from occupancy.register.repository import load_register
 from occupancy.store.base import ReadingStore
-from occupancy.timeseries import HourlyWindow, window_bounds
+from occupancy.timeseries import HourlyWindow, local_midnight, window_bounds
+
+logger = logging.getLogger(__name__)
+
+#: Held for the whole of a run, so two runs in one process never overlap (the scheduler's
+#: nightly and welfare jobs, or a later API trigger): each would withdraw the other's flags.
+RUN_LOCK = threading.Lock()
+#: A welfare check warns when the newest data is older than this (hours).
+STALE_DATA_HOURS = 2
+#: Longest error text kept on a failed run.
+MAX_ERROR_CHARS = 2000
+
+Clock = Callable[[], datetime]
+#: A store, or a function opening one: opening inside the run records a store that cannot be
+#: opened as a failed run instead of losing it in a log.
+StoreSource = ReadingStore | Callable[[], ReadingStore]
+#: Whether a run may withdraw an open flag, given the kind of run that last raised it.
+WithdrawRule = Callable[[Flag, str | None], bool]
 
 
 @dataclass(frozen=True)
@@ -67,7 +92,7 @@ def detect_window(
 
 
 def detect_from_store(
-    store: ReadingStore,
+    store: StoreSource,
     db_url: str,
     *,
     tz: tzinfo,
@@ -75,51 +100,205 @@ def detect_from_store(
     end: datetime | None = None,
     communities: Sequence[str] | None = None,
     model_path: Path | None = None,
+    kind: str = MANUAL_RUN,
+    clock: Clock = utcnow,
 ) -> DetectionResult:
-    """Detect over the last ``days`` whole local days before ``end`` and record the run."""
-    start, stop = window_bounds(end, days, tz)
-    with session_scope(db_url) as session:
-        register: dict[str, RegisterEntry] = {}
-        for community in communities or [None]:
-            register.update(load_register(session, community))
-    window = store.hourly_window(start, days * 24)
-    wanted = set(communities or ())
-    ids = [
-        u
-        for u, c in zip(window.unit_ids, window.communities, strict=True)
-        if not wanted or c in wanted
-    ]
-    # Registered units that never reported belong in the window as all-missing rows.
-    present = set(ids)
-    ids += [u for u in register if u not in present]
-    window = window.reindex(ids, {u: e.community for u, e in register.items()})
-    result = detect_window(window, register, model_path)
-    with session_scope(db_url) as session:
-        # UTC: SQLite drops the zone, and naive times read back as UTC everywhere else.
-        run = DetectionRun(
-            window_start=start.astimezone(UTC),
-            window_end=stop.astimezone(UTC),
+    """Detect over the last ``days`` whole local days before ``end`` and record the run.
+
+    ``end`` defaults to the last local midnight by ``clock``. ``kind`` is recorded on the run
+    (``manual`` for ``occupancy detect``, ``nightly`` from the scheduler). A failing run is
+    recorded with its error and the exception re-raised.
+    """
+    start, stop = window_bounds(end or local_midnight(clock(), tz), days, tz)
+    with _recorded_run(db_url, kind, start, stop, clock) as run_id:
+        with session_scope(db_url) as session:
+            register: dict[str, RegisterEntry] = {}
+            for community in communities or [None]:
+                register.update(load_register(session, community))
+        window = _open(store).hourly_window(start, days * 24)
+        wanted = set(communities or ())
+        ids = [
+            u
+            for u, c in zip(window.unit_ids, window.communities, strict=True)
+            if not wanted or c in wanted
+        ]
+        # Registered units that never reported belong in the window as all-missing rows.
+        present = set(ids)
+        ids += [u for u in register if u not in present]
+        window = window.reindex(ids, {u: e.community for u, e in register.items()})
+        result = detect_window(window, register, model_path)
+        counts = _finish(
+            db_url,
+            run_id,
+            result.flags,
+            scored_units=window.unit_ids,
             model_version=result.model_version,
             units_scored=int(np.isfinite(result.probability).sum()),
+            clock=clock,
         )
-        session.add(run)
-        session.flush()
+    return dataclasses.replace(result, run_id=run_id, **counts)
+
+
+def welfare_from_store(
+    store: StoreSource,
+    db_url: str,
+    *,
+    tz: tzinfo,
+    days: int = 7,
+    as_of: datetime | None = None,
+    clock: Clock = utcnow,
+) -> DetectionResult:
+    """Check vulnerable residents up to the last full hour before ``as_of`` and record the run.
+
+    The window runs from the local midnight ``days`` days before that hour up to it (not
+    whole days: a resident silent since yesterday morning cannot wait for the night run).
+    Only the register's vulnerable, registered units are read and judged, by
+    ``occupancy.flags.welfare.welfare_flags``; the run may add or update their urgent
+    ``registered_silent`` and ``meter_offline`` flags, and withdraws only what the welfare
+    rule raised (``welfare_may_withdraw``), never what the 7-day window found.
+
+    Residents are judged as of the newest hour any of them has data for
+    (``newest_data_hour``), recorded as the run's ``window_end``: when ingestion stops, the
+    hours since are a gap in our data, not hours in which nobody boiled a kettle.
+    """
+    from occupancy.flags.welfare import WELFARE_SILENT_HOURS, welfare_flags
+
+    moment = (as_of or clock()).astimezone(tz)
+    stop = moment.replace(minute=0, second=0, microsecond=0)
+    start = local_midnight(stop, tz) - timedelta(days=days)
+    hours = round((stop.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 3600)
+    with _recorded_run(db_url, WELFARE_RUN, start, stop, clock) as run_id:
+        with session_scope(db_url) as session:
+            register = {
+                u: e
+                for u, e in load_register(session).items()
+                if e.vulnerable and e.registered_occupants > 0
+            }
+        ids = list(register)
+        window = _open(store).hourly_window(start, hours, ids).reindex(ids)
+        # A unit without readings has no community in the store; the register knows it.
+        names = [c or register[u].community for u, c in zip(ids, window.communities, strict=True)]
+        window = dataclasses.replace(window, communities=names)
+        judged_at = newest_data_hour(window, stop)
+        flags = welfare_flags(window, register, as_of=judged_at)
+        version = f"welfare-rule@{WELFARE_SILENT_HOURS:g}h"
+        counts = _finish(
+            db_url,
+            run_id,
+            flags,
+            scored_units=ids,
+            model_version=version,
+            units_scored=int((window.coverage.sum(axis=1) > 0).sum()),
+            clock=clock,
+            may_withdraw=welfare_may_withdraw,
+            window_end=judged_at,
+        )
+    return DetectionResult(window, flags, np.full(len(ids), np.nan), version, run_id, **counts)
+
+
+def newest_data_hour(window: HourlyWindow, stop: datetime) -> datetime:
+    """The end of the newest hour in which any unit of ``window`` was measured (``stop`` at
+    most, and ``stop`` when nothing was measured at all: then every meter is offline).
+
+    An ingest outage (broker down, store full) silences every meter at once; judging as of
+    ``stop`` would count its hours as silence and mark active residents urgent. One meter
+    going quiet while others report is still seen, as of the others' newest hour.
+    """
+    measured = np.flatnonzero((np.asarray(window.coverage) > 0).any(axis=0))
+    if measured.size == 0:
+        return stop
+    newest = window.start + timedelta(hours=int(measured[-1]) + 1)
+    if newest < stop - timedelta(hours=STALE_DATA_HOURS):
+        logger.warning(
+            "the newest reading of any vulnerable resident's meter ends at %s, %.0f h before "
+            "%s: is ingestion running? Judging as of %s",
+            newest,
+            (stop - newest).total_seconds() / 3600,
+            stop,
+            newest,
+        )
+    return min(newest, stop)
+
+
+def welfare_may_withdraw(flag: Flag, raised_by: str | None) -> bool:
+    """What a welfare check that no longer sees a problem may withdraw: what a welfare check
+    raised, and any urgent ``registered_silent`` flag (urgent means exactly "vulnerable and
+    silent for 24 hours", the welfare rule, so fresher activity answers it). A non-urgent
+    ``registered_silent`` or a ``meter_offline`` of the 7-day window stays: a quiet week or
+    a patchy meter is not disproved by one active hour."""
+    return raised_by == WELFARE_RUN or (flag.kind == REGISTERED_SILENT and bool(flag.urgent))
+
+
+def _open(store: StoreSource) -> ReadingStore:
+    return store() if callable(store) else store
+
+
+@contextmanager
+def _recorded_run(
+    db_url: str, kind: str, start: datetime, stop: datetime, clock: Clock
+) -> Iterator[int]:
+    """Record the run before it starts, so it shows while running and when it fails; hold
+    ``RUN_LOCK`` throughout so runs never overlap."""
+    with RUN_LOCK:
+        with session_scope(db_url) as session:
+            # UTC: SQLite drops the zone, and naive times read back as UTC everywhere else.
+            run = DetectionRun(
+                kind=kind,
+                started_at=_utc_now(clock),
+                window_start=start.astimezone(UTC),
+                window_end=stop.astimezone(UTC),
+            )
+            session.add(run)
+            session.flush()
+            run_id = run.id
+        try:
+            yield run_id
+        except Exception as exc:  # recorded here; logging it is the caller's to decide
+            try:
+                with session_scope(db_url) as session:
+                    failed = session.get(DetectionRun, run_id)
+                    if failed is not None:
+                        failed.error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+                        failed.finished_at = _utc_now(clock)
+            except Exception:
+                logger.exception("could not record the failure of run %d", run_id)
+            raise
+
+
+def _finish(
+    db_url: str,
+    run_id: int,
+    flags: Sequence[FlagRecord],
+    *,
+    scored_units: Sequence[str],
+    model_version: str,
+    units_scored: int,
+    clock: Clock,
+    may_withdraw: WithdrawRule | None = None,
+    window_end: datetime | None = None,
+) -> dict[str, int]:
+    """Store the flags and the run's numbers in one transaction: all of them or none.
+    ``window_end`` replaces the recorded one when the run judged as of an earlier time."""
+    with session_scope(db_url) as session:
+        run = session.get(DetectionRun, run_id)
+        if run is None:
+            raise RuntimeError(f"detection run {run_id} vanished from the database mid-run")
+        if window_end is not None:
+            run.window_end = window_end.astimezone(UTC)
         created, updated, withdrawn = persist_flags(
-            session, result.flags, run, scored_units=window.unit_ids
+            session,
+            flags,
+            run,
+            scored_units=scored_units,
+            may_withdraw=may_withdraw,
+            now=_utc_now(clock),
         )
-        run.flags_raised = len(result.flags)
-        run.finished_at = utcnow()
-        run_id = run.id
-    return DetectionResult(
-        window,
-        result.flags,
-        result.probability,
-        result.model_version,
-        run_id,
-        created,
-        updated,
-        withdrawn,
-    )
+        run.model_version = model_version
+        run.units_scored = units_scored
+        run.flags_raised = len(flags)
+        run.flags_created, run.flags_updated, run.flags_withdrawn = created, updated, withdrawn
+        run.finished_at = _utc_now(clock)
+    return {"created": created, "updated": updated, "withdrawn": withdrawn}
 
 
 def persist_flags(
@@ -127,24 +306,47 @@ def persist_flags(
     flags: Sequence[FlagRecord],
     run: DetectionRun,
     scored_units: Sequence[str] = (),
+    *,
+    may_withdraw: WithdrawRule | None = None,
+    now: datetime | None = None,
 ) -> tuple[int, int, int]:
     """Update the open flag of each unit and kind, or add one: re-running never duplicates.
 
     A flag still ``new`` (nobody has acted on it) whose unit this run looked at but no
-    longer flags for that kind is withdrawn, so the list shows what the data says now.
-    Flags a person has taken up are left for that person to close.
-    Returns (created, updated, withdrawn).
+    longer flags for that kind is withdrawn, so the list shows what the data says now;
+    ``may_withdraw(flag, kind of the run that last raised it)`` narrows that (the welfare
+    check must not withdraw what the 7-day window found). Flags a person has taken up are
+    left for that person to close.
+
+    The freshest data wins: a flag last raised by a run whose window ended later than this
+    run's is neither updated nor withdrawn (the 02:30 night run, ending at midnight, must not
+    downgrade an urgent flag the 01:00 welfare check raised). Returns (created, updated,
+    withdrawn).
     """
-    open_flags = {
-        (f.unit_id, f.kind): f
-        for f in session.scalars(select(Flag).where(Flag.state.not_in(CLOSED_FLAG_STATES)))
-    }
-    now = utcnow()
+    now = (now or utcnow()).astimezone(UTC)
+    this_end = _utc(run.window_end)
+    rows = session.execute(
+        select(Flag, DetectionRun.kind, DetectionRun.window_end)
+        .outerjoin(DetectionRun, Flag.run_id == DetectionRun.id)
+        .where(Flag.state.not_in(CLOSED_FLAG_STATES))
+    ).all()
+    open_flags: dict[tuple[str, str], Flag] = {}
+    raised_by: dict[tuple[str, str], tuple[str | None, datetime | None]] = {}
+    for flag, kind, end in rows:
+        key = (flag.unit_id, flag.kind)
+        open_flags[key] = flag
+        raised_by[key] = (kind, _utc(end) if end is not None else None)
+
+    def newer(key: tuple[str, str]) -> bool:
+        end = raised_by[key][1]
+        return end is not None and this_end is not None and end > this_end
+
     created = updated = 0
     raised = set()
     for record in flags:
-        raised.add((record.unit_id, record.kind))
-        row = open_flags.get((record.unit_id, record.kind))
+        key = (record.unit_id, record.kind)
+        raised.add(key)
+        row = open_flags.get(key)
         if row is None:
             row = Flag(
                 unit_id=record.unit_id,
@@ -154,6 +356,8 @@ def persist_flags(
             )
             session.add(row)
             created += 1
+        elif newer(key):
+            continue
         else:
             updated += 1
         row.community = record.community
@@ -167,7 +371,25 @@ def persist_flags(
     withdrawn = 0
     looked_at = set(scored_units)
     for key, row in open_flags.items():
-        if key not in raised and row.unit_id in looked_at and row.state == NEW_FLAG_STATE:
+        if (
+            key not in raised
+            and row.unit_id in looked_at
+            and row.state == NEW_FLAG_STATE
+            and not newer(key)
+            and (may_withdraw is None or may_withdraw(row, raised_by[key][0]))
+        ):
             row.state = WITHDRAWN_FLAG_STATE
             withdrawn += 1
     return created, updated, withdrawn
+
+
+def _utc_now(clock: Clock) -> datetime:
+    """The clock's time in UTC: SQLite keeps a time's digits and drops its zone."""
+    return clock().astimezone(UTC)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands times back without their zone; they were written in UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment

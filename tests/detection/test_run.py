@@ -9,21 +9,33 @@ from pathlib import Path
 from sqlalchemy import select
 
 from occupancy.db import DetectionRun, Flag, session_scope
-from occupancy.detection.run import persist_flags
-from occupancy.flags.record import METER_OFFLINE, UNREGISTERED_ACTIVITY, FlagRecord
+from occupancy.detection.run import WithdrawRule, persist_flags, welfare_may_withdraw
+from occupancy.flags.record import (
+    METER_OFFLINE,
+    REGISTERED_SILENT,
+    UNREGISTERED_ACTIVITY,
+    FlagRecord,
+)
 
 
 def record(unit: str, kind: str = METER_OFFLINE, score: float = 0.9) -> FlagRecord:
     return FlagRecord(unit, "c", kind, score, None, f"{unit} {kind}", {"n": 1})
 
 
-def run_once(url: str, flags: list[FlagRecord], scored: list[str]) -> tuple[int, int, int]:
+def run_once(
+    url: str,
+    flags: list[FlagRecord],
+    scored: list[str],
+    *,
+    kind: str = "manual",
+    end: datetime = datetime(2026, 3, 1, tzinfo=UTC),
+    may_withdraw: WithdrawRule | None = None,
+) -> tuple[int, int, int]:
     with session_scope(url) as session:
-        moment = datetime(2026, 3, 1, tzinfo=UTC)
-        run = DetectionRun(window_start=moment, window_end=moment)
+        run = DetectionRun(kind=kind, window_start=end, window_end=end)
         session.add(run)
         session.flush()
-        return persist_flags(session, flags, run, scored_units=scored)
+        return persist_flags(session, flags, run, scored_units=scored, may_withdraw=may_withdraw)
 
 
 def states(url: str) -> dict[tuple[str, str], str]:
@@ -108,3 +120,45 @@ def test_registered_units_that_never_reported_are_flagged_offline(tmp_path: Path
     assert result.window.communities == ["east", "east"]
     offline = {f.unit_id for f in result.flags if f.kind == "meter_offline"}
     assert offline == {"silent"}
+
+
+def test_a_run_never_overrides_a_flag_raised_from_newer_data(tmp_path: Path) -> None:
+    """The 02:30 night run (data to midnight) must not downgrade or withdraw what the 01:00
+    welfare check (data to 01:00) raised; a later run with newer data may."""
+    from datetime import timedelta
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    midnight = datetime(2026, 3, 1, 16, tzinfo=UTC)  # 00:00 in Shanghai
+    urgent = FlagRecord("v", "c", REGISTERED_SILENT, 0.9, None, "silent 25 h", {}, urgent=True)
+    calm = FlagRecord("v", "c", REGISTERED_SILENT, 0.6, 0.4, "quiet week", {}, urgent=False)
+    one_am = midnight + timedelta(hours=1)
+    assert run_once(url, [urgent], ["v"], kind="welfare", end=one_am) == (1, 0, 0)
+    assert run_once(url, [calm], ["v"], kind="nightly", end=midnight) == (0, 0, 0)
+    assert run_once(url, [], ["v"], kind="nightly", end=midnight) == (0, 0, 0)
+    with session_scope(url) as session:
+        flag = session.scalars(select(Flag)).one()
+        assert (flag.state, flag.urgent, flag.evidence_text) == ("new", True, "silent 25 h")
+    # The next night's data is newer: it may update the flag.
+    next_night = midnight + timedelta(days=1)
+    assert run_once(url, [calm], ["v"], kind="nightly", end=next_night) == (0, 1, 0)
+    with session_scope(url) as session:
+        assert session.scalars(select(Flag.urgent)).one() is False
+
+
+def test_the_welfare_check_withdraws_only_what_the_welfare_rule_raised(tmp_path: Path) -> None:
+    """A quiet week (non-urgent registered_silent) and a patchy meter stay; the welfare
+    check's own flags and any urgent silence (the welfare rule) go when activity returns."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    silent_24h = FlagRecord("u", "c", REGISTERED_SILENT, 0.9, None, "silent", {}, urgent=True)
+    nightly = [record("a", REGISTERED_SILENT), record("b", METER_OFFLINE), silent_24h]
+    assert run_once(url, nightly, ["a", "b", "u"], kind="nightly") == (3, 0, 0)
+    assert run_once(url, [record("c")], ["c"], kind="welfare") == (1, 0, 0)
+    everyone = ["a", "b", "c", "u"]
+    rule = welfare_may_withdraw
+    assert run_once(url, [], everyone, kind="welfare", may_withdraw=rule) == (0, 0, 2)
+    assert states(url) == {
+        ("a", REGISTERED_SILENT): "new",
+        ("b", METER_OFFLINE): "new",
+        ("c", METER_OFFLINE): "withdrawn",
+        ("u", REGISTERED_SILENT): "withdrawn",
+    }
