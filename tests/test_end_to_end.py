@@ -8,6 +8,7 @@ import json
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -31,7 +32,11 @@ UNITS, DAYS, SEED = 80, 7, 20261129  # a seed never used for training
 def pipeline(mosquitto_url: str, tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("e2e")
     sim = root / "sim"
-    write_community(generate_community(UNITS, DAYS, SEED, community="e2e-community"), sim)
+    # A fixed start: the season (heating, daylight) and so the result do not depend on the day
+    # the tests run.
+    start = datetime(2026, 3, 2, tzinfo=ZoneInfo("Asia/Shanghai"))
+    community = generate_community(UNITS, DAYS, SEED, start=start, community="e2e-community")
+    write_community(community, sim)
     settings = Settings(
         var_dir=root,
         store_url=f"sqlite:///{root / 'readings.sqlite'}",
@@ -76,7 +81,11 @@ def test_every_message_reached_the_store(pipeline) -> None:
     assert stats.accepted == pipeline["published"]
     assert not stats.rejected
     assert stats.store_errors == 0
-    assert stats.stored_registers + stats.stored_lights == pipeline["published"]
+    # The simulator's duplicate fault sends some readings twice; the ingester notes each copy
+    # and keeps one, so every published reading is either stored or a noted duplicate.
+    duplicates = stats.notes["duplicate"]
+    assert duplicates > 0
+    assert stats.stored_registers + stats.stored_lights + duplicates == pipeline["published"]
 
 
 def test_stored_window_equals_the_files_read_offline(pipeline) -> None:
@@ -107,7 +116,11 @@ def test_unregistered_activity_units_are_the_true_ones(pipeline) -> None:
 def test_silent_and_offline_units_are_flagged(pipeline) -> None:
     truth, result = pipeline["truth"], pipeline["result"]
     silent = expected(truth, "registered_silent")
-    assert silent and len(silent & flagged(result, "registered_silent")) / len(silent) >= 0.9
+    # Accuracy is measured on 2,000-unit communities in tests/models; with 80 units one home
+    # is 12 % of an archetype, so allow one miss (e.g. a mover who unplugged everything, whose
+    # frozen register reads as a stuck meter: meter_offline).
+    missed = silent - flagged(result, "registered_silent")
+    assert silent and len(missed) <= 1, sorted(missed)
     offline = expected(truth, "meter_offline")
     assert offline <= flagged(result, "meter_offline")
     # Registered occupied homes with working meters are never told to expect a visit.
@@ -155,6 +168,6 @@ def test_flag_files_round_trip_through_evaluate(pipeline, tmp_path: Path) -> Non
 
     out = tmp_path / "flags.csv"
     write_flags_csv(pipeline["result"].flags, out)
-    report = evaluate(load_flags_csv(out), pipeline["truth"])
+    report = evaluate(load_flags_csv(out, with_urgent=True), pipeline["truth"])
     direct = evaluate(pipeline["result"].flags, pipeline["truth"])
     assert report.to_dict() == direct.to_dict()
