@@ -21,6 +21,7 @@ from occupancy.lights.locate import LOCATION_FIELDS, UnitLocator
 from occupancy.lights.observation import SurveyObservation
 from occupancy.lights.values import parse_date, parse_datetime, parse_lit, parse_time, time_problem
 from occupancy.register import RegisterEntry, RegisterRowError
+from occupancy.spreadsheet import ENCODING_HINT, decode_sheet, map_header
 
 #: A bad cell: row (header = 1) and column as the spreadsheet shows them, value, how to fix.
 SurveyRowError = RegisterRowError
@@ -133,17 +134,10 @@ def parse_survey_bytes(
 
 
 def _decode(data: bytes) -> str:
-    """UTF-8 (with or without Excel's BOM) first, then GB18030, which Chinese Excel writes."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding).removeprefix("\ufeff")
-        except UnicodeDecodeError:
-            continue
-    message = (
-        "the file is neither UTF-8 nor GB18030 text; in Excel use Save As → "
-        '"CSV UTF-8 (Comma delimited)"'
-    )
-    raise SurveyImportError([_header_error(message, "")])
+    text = decode_sheet(data)
+    if text is None:
+        raise SurveyImportError([_header_error(ENCODING_HINT, "")])
+    return text
 
 
 def _header_error(message: str, column: str) -> SurveyRowError:
@@ -157,22 +151,8 @@ def _accepted(name: str) -> str:
 def _read_header(header: list[str]) -> tuple[dict[str, int], list[str], list[str]]:
     """Map field -> column index; returns (columns, trimmed header texts, warnings)."""
     headers = [unicodedata.normalize("NFKC", cell).strip() for cell in header]
-    columns: dict[str, int] = {}
-    warnings: list[str] = []
-    errors: list[SurveyRowError] = []
-    for index, text in enumerate(headers):
-        if not text:
-            continue  # Excel leaves empty header cells after the last used column
-        name = _BY_HEADER.get(text.lower())
-        if name is None:
-            warnings.append(f'column "{text}" is not a survey column and was ignored')
-        elif name in columns:
-            first = headers[columns[name]]
-            errors.append(
-                _header_error(f'repeats column "{first}" (both mean {name}); keep only one', text)
-            )
-        else:
-            columns[name] = index
+    columns, warnings, repeated = map_header(headers, _BY_HEADER, "survey")
+    errors = [_header_error(message, text) for message, text in repeated]
     if "unit_id" not in columns and not {"building", "room"} <= columns.keys():
         errors.append(
             _header_error(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from occupancy.register.entry import RegisterEntry
 from occupancy.register.errors import RegisterImportError, RegisterRowError
+from occupancy.spreadsheet import ENCODING_HINT, decode_sheet, map_header
 
 #: Accepted header names per field. English names match case-insensitively.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -89,58 +90,21 @@ def load_register_csv(path: str | Path) -> dict[str, RegisterEntry]:
 
 
 def _decode(data: bytes) -> str:
-    """UTF-8 (with or without Excel's BOM) first, then GB18030, which Chinese Excel writes."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding).removeprefix("\ufeff")
-        except UnicodeDecodeError:
-            continue
-    raise RegisterImportError(
-        [
-            _header_error(
-                "the file is neither UTF-8 nor GB18030 text; in Excel use Save As → "
-                '"CSV UTF-8 (Comma delimited)"',
-                "",
-            )
-        ]
-    )
+    text = decode_sheet(data)
+    if text is None:
+        raise RegisterImportError([_header_error(ENCODING_HINT, "")])
+    return text
 
 
 def _header_error(message: str, column: str) -> RegisterRowError:
     return RegisterRowError(row=1, column=column, value="", message=message)
 
 
-def _column_letter(index: int) -> str:
-    """Spreadsheet column name (0 -> A, 26 -> AA), so warnings point at a visible column."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
 def _read_header(header: list[str]) -> tuple[dict[str, int], list[str], list[str]]:
     """Map field -> column index; returns (columns, trimmed header texts, warnings)."""
     headers = [cell.strip() for cell in header]
-    columns: dict[str, int] = {}
-    warnings: list[str] = []
-    errors: list[RegisterRowError] = []
-    for index, text in enumerate(headers):
-        if not text:
-            continue  # Excel leaves empty header cells after the last used column
-        name = _BY_HEADER.get(text.lower())
-        if name is None:
-            warnings.append(
-                f'column {_column_letter(index)} "{text}" is not a register column and was ignored'
-            )
-        elif name in columns:
-            first = headers[columns[name]]
-            errors.append(
-                _header_error(f'repeats column "{first}" (both mean {name}); keep only one', text)
-            )
-        else:
-            columns[name] = index
+    columns, warnings, repeated = map_header(headers, _BY_HEADER, "register")
+    errors = [_header_error(message, text) for message, text in repeated]
     for name in REQUIRED_FIELDS:
         if name not in columns:
             accepted = " or ".join(f'"{alias}"' for alias in HEADER_ALIASES[name])

@@ -255,9 +255,9 @@ def test_header_and_file_errors(text: str, column: str, says: str) -> None:
 def test_unknown_columns_are_warned_about_not_fatal() -> None:
     with pytest.raises(SurveyImportError) as caught:
         parse_survey_bytes(b"unit_id,observd_at,lit\nYG-3-2-502,2024-05-14 21:30,1\n", context())
-    assert caught.value.warnings == ['column "observd_at" is not a survey column and was ignored']
+    assert caught.value.warnings == ['column B "observd_at" is not a survey column and was ignored']
     parsed = parse_survey_bytes((EN.replace("note", "weather")).encode(), context())
-    assert parsed.warnings == ['column "weather" is not a survey column and was ignored']
+    assert parsed.warnings == ['column E "weather" is not a survey column and was ignored']
 
 
 def test_not_text_at_all() -> None:
