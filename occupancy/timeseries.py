@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 import numpy as np
 
@@ -27,6 +27,19 @@ REGISTER_MAX_GAP_SECONDS = 2 * HOUR
 #: Above this average power a step is a meter swap or a register glitch, not a household
 #: (a 63 A single-phase supply is about 14.5 kW).
 REGISTER_MAX_POWER_KW = 50.0
+
+
+def plus_hours(moment: datetime, hours: float) -> datetime:
+    """The moment ``hours`` real hours after ``moment``, in ``moment``'s time zone.
+
+    Python adds a timedelta to an aware datetime on the wall clock, so across a daylight
+    saving change ``start + timedelta(hours=h)`` is an hour off from the column that is
+    ``h`` hours in (columns are real hours from ``start.timestamp()``). Adding in UTC and
+    converting back is exact; in a zone without DST (Asia/Shanghai) it is the same answer.
+    """
+    if moment.tzinfo is None:
+        return moment + timedelta(hours=hours)
+    return (moment.astimezone(UTC) + timedelta(hours=hours)).astimezone(moment.tzinfo)
 
 
 @dataclass(frozen=True)
@@ -57,7 +70,8 @@ class HourlyWindow:
 
     @property
     def end(self) -> datetime:
-        return self.start + timedelta(hours=self.hours)
+        """The end of the last column: ``hours`` real hours after ``start`` (see ``plus_hours``)."""
+        return plus_hours(self.start, self.hours)
 
     def index(self, unit_id: str) -> int:
         return self.unit_ids.index(unit_id)

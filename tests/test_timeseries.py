@@ -105,6 +105,22 @@ def test_empty_input() -> None:
     assert window.days == 2 and window.end == DAY + timedelta(days=2)
 
 
+def test_window_end_counts_real_hours_across_daylight_saving_changes() -> None:
+    """Column h is h real hours after the start, so the end is too (not the wall clock)."""
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def window(start: datetime, hours: int) -> HourlyWindow:
+        z = np.zeros((1, hours))
+        return HourlyWindow(["a"], ["c"], start, z, z, z)
+
+    spring = window(datetime(2026, 3, 23, tzinfo=berlin), 179)  # 29 March has 23 hours
+    assert spring.end == datetime(2026, 3, 30, 12, tzinfo=berlin)
+    assert spring.end.isoformat() == "2026-03-30T12:00:00+02:00"
+    autumn = window(datetime(2026, 10, 19, tzinfo=berlin), 168)  # 25 October has 25 hours
+    assert autumn.end.isoformat() == "2026-10-25T23:00:00+01:00"
+    assert window(DAY, 48).end == datetime(2026, 3, 3, tzinfo=TZ)
+
+
 def test_local_midnight_in_shanghai() -> None:
     # 2026-03-01 17:00 UTC is 01:00 on 2 March in Shanghai.
     moment = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)

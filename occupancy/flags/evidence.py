@@ -50,11 +50,12 @@ that a fridge or a water heater reheating by itself does not explain.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from occupancy.flags.record import METER_OFFLINE, REGISTERED_SILENT
 from occupancy.models.features import UnitSummary
+from occupancy.timeseries import plus_hours
 
 
 def unit_evidence(
@@ -132,7 +133,7 @@ def welfare_evidence(
     last = (
         None
         if hours_since_activity is None
-        else (judged_at - timedelta(hours=hours_since_activity + 1)).isoformat()
+        else plus_hours(judged_at, -(hours_since_activity + 1)).isoformat()
     )
     return {
         "kind": kind,

@@ -6,6 +6,8 @@ visit depends on the register, and that comparison lives here, in rules a person
 * **meter_offline**: fewer than ``min_coverage`` of the window's hours measured, or nothing
   measured in its last 24 hours, or no data at all for a registered unit. We do not guess
   from too little data; a silent meter is itself worth a look. Score: 1 - measured share.
+  The welfare rule below comes first: it needs only the last day well measured, so a
+  vulnerable resident silent for a day is urgent even when the week is too patchy to score.
 * **unregistered_activity**: not in the register (or registered with 0 occupants) and
   P(occupied) >= ``threshold``. Score: P(occupied).
 * **meter_offline** also when the register stood still for ``STUCK_HOURS`` or more while
@@ -15,14 +17,14 @@ visit depends on the register, and that comparison lives here, in rules a person
 * **the welfare rule** (``occupancy.flags.welfare``): a registered *vulnerable* resident
   whose home shows no human activity for ``WELFARE_SILENT_HOURS`` (24 h) at the window end
   gets an **urgent** ``registered_silent`` flag, whatever P(occupied) says: a week that was
-  lived in until yesterday still scores as occupied. Other registered_silent flags are
-  not urgent.
+  lived in until yesterday still scores as occupied, and a week too patchy to score gives
+  no P(occupied) at all. Other registered_silent flags are not urgent. ``raise_flags`` and
+  ``welfare_flags`` agree on who is urgent on the same data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -40,7 +42,7 @@ from occupancy.models.activity import frozen_hours
 from occupancy.models.features import HourlyFeatures, UnitSummary, feature_matrix
 from occupancy.models.matrix import window_matrix
 from occupancy.register.entry import RegisterEntry
-from occupancy.timeseries import HourlyWindow
+from occupancy.timeseries import HourlyWindow, plus_hours
 
 
 def raise_flags(
@@ -173,6 +175,7 @@ def _welfare_silence(
         measured_hours=np.zeros(n, dtype=np.int64),
         mean_daily_kwh=full.copy(),
         standby_daily_kwh=full.copy(),
+        hours_looked_at=energy.shape[1],
     )
     if rows.any():
         part = silence(energy[rows], window.start.hour)
@@ -225,13 +228,17 @@ def _flag_for(
     vulnerable = bool(entry.vulnerable) if entry is not None else False
     community = window.communities[i] or (entry.community if entry is not None else "")
     urgent = False
-    if np.isnan(p):
+    # The welfare rule first: it reads only the last day (measured, meter reporting and not
+    # stuck, all inside ``is_silent``), so a week too patchy to score (P NaN) must not hide
+    # it behind meter_offline; welfare_flags raises it on the same data.
+    if occupants and vulnerable and welfare_silent:
+        kind, urgent = REGISTERED_SILENT, True
+        probability = None if np.isnan(p) else float(p)
+        score = 1.0 if probability is None else 1.0 - probability
+    elif np.isnan(p):
         kind, score, probability = METER_OFFLINE, 1.0 - float(summary.measured_share[i]), None
         if status.frozen_hours[i] >= STUCK_HOURS:
             score = max(score, min(1.0, float(status.frozen_hours[i]) / summary.hours))
-    elif occupants and vulnerable and welfare_silent:
-        kind, score, probability = REGISTERED_SILENT, 1.0 - float(p), float(p)
-        urgent = True
     elif not occupants and p >= threshold:
         kind, score, probability = UNREGISTERED_ACTIVITY, float(p), float(p)
     elif occupants and p < threshold:
@@ -249,10 +256,13 @@ def _flag_for(
     # The welfare rule's own count for a vulnerable resident, the model's for everyone else.
     welfare = bool(occupants) and vulnerable
     since = status.hours_since_activity[i] if welfare else summary.hours_since_active[i]
-    end = window.start + timedelta(hours=summary.hours)
     evidence["hours_since_activity"] = None if np.isnan(since) else float(round(since))
+    # Real hours from the window start (columns are), not wall-clock ones: across a daylight
+    # saving change the two differ by an hour.
     evidence["last_activity_at"] = (
-        None if np.isnan(since) else (end - timedelta(hours=float(since) + 1)).isoformat()
+        None
+        if np.isnan(since)
+        else plus_hours(window.start, summary.hours - float(since) - 1).isoformat()
     )
     evidence["register_frozen_hours"] = round(float(status.frozen_hours[i]))
     evidence["urgent"] = urgent

@@ -14,10 +14,17 @@ Rules, for registered units marked vulnerable (``registered_occupants > 0`` and
 * no measured hour in the last ``silent_hours``, or the register stood still for
   ``STUCK_HOURS`` or more although the meter kept reporting: **meter_offline** (not urgent;
   we cannot tell a silent home from a silent meter, but someone should look);
+* no human hour in the last ``silent_hours`` but more than ``GAP_TOLERANCE_HOURS`` of them
+  unmeasured: **meter_offline** too. The silence is not proven (the resident may have been
+  up while the gateway was down), and it is not disproven either;
 * otherwise no human hour in the last ``silent_hours``, the meter reporting now (within
-  ``RECENT_HOURS``) and at most ``GAP_TOLERANCE_HOURS`` of the silence unmeasured:
-  **registered_silent, urgent**. A meter that just stopped reporting gets no flag until it
-  has been quiet for ``silent_hours`` (then meter_offline): its silence is unknown.
+  ``RECENT_HOURS``) and at most ``GAP_TOLERANCE_HOURS`` of those hours unmeasured:
+  **registered_silent, urgent**. A meter that just stopped reporting gets no flag while the
+  rest of the last ``silent_hours`` is measured well enough: its silence is unknown.
+
+Silence is counted over the hours actually looked at: a window (or an ``as_of``) that holds
+fewer than ``silent_hours`` hours with no human hour in them is not yet a silence of
+``silent_hours``, whatever came before it.
 
 It reads only the energy of the window, so it runs hourly on whatever the store holds.
 """
@@ -26,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 
@@ -34,7 +41,7 @@ from occupancy.flags.evidence import welfare_evidence, welfare_text
 from occupancy.flags.record import METER_OFFLINE, REGISTERED_SILENT, FlagRecord
 from occupancy.models.activity import HumanActivity, frozen_hours, hours_since_last, human_hours
 from occupancy.register.entry import RegisterEntry
-from occupancy.timeseries import HourlyWindow
+from occupancy.timeseries import HourlyWindow, plus_hours
 
 #: Hours without human activity after which a vulnerable resident is checked on.
 WELFARE_SILENT_HOURS: float = 24.0
@@ -58,7 +65,8 @@ class Silence:
     hours_since_activity: np.ndarray
     #: Hours from the end of the last measured hour to the end; NaN if none.
     hours_since_measured: np.ndarray
-    #: Measured hours after the last human hour (all measured hours if there was none).
+    #: Measured hours among the last ``silent_hours`` columns that follow the last human hour
+    #: (all measured hours of those columns if there was none in them).
     quiet_measured_hours: np.ndarray
     #: Hours the register stood still at the end while reporting (0 if never moved).
     frozen_hours: np.ndarray
@@ -68,16 +76,24 @@ class Silence:
     measured_hours: np.ndarray
     mean_daily_kwh: np.ndarray
     standby_daily_kwh: np.ndarray
+    #: Columns of the array (hours looked at): the silence of a unit with no human hour in
+    #: them is this long, not endless.
+    hours_looked_at: int
 
 
 def silence(
-    energy: np.ndarray, first_hour_of_day: int = 0, activity: HumanActivity | None = None
+    energy: np.ndarray,
+    first_hour_of_day: int = 0,
+    activity: HumanActivity | None = None,
+    silent_hours: float = WELFARE_SILENT_HOURS,
 ) -> Silence:
     """How long each unit has been without human activity, as of the array's end.
 
     ``energy`` is hourly kWh (NaN = unmeasured), its first column at local hour
     ``first_hour_of_day``. ``activity`` is ``human_hours`` of the same array if the caller
-    already has it (the feature step computes it too).
+    already has it (the feature step computes it too). ``silent_hours`` is the span whose
+    measured quiet hours ``is_silent`` counts: a gap before it does not make up for one
+    inside it.
     """
     energy = np.asarray(energy, dtype=float)
     hours = energy.shape[1]
@@ -86,19 +102,22 @@ def silence(
     measured = ~np.isnan(energy)
     frozen, moved = frozen_hours(energy)
     since = hours_since_last(activity.human)
-    after = np.arange(hours)[None, :] >= (hours - np.nan_to_num(since, nan=hours))[:, None]
+    column = np.arange(hours)[None, :]
+    after = column >= (hours - np.nan_to_num(since, nan=hours))[:, None]
+    recent = column >= hours - silent_hours
     with np.errstate(invalid="ignore"):
         count = measured.sum(axis=1)
         mean = np.where(count > 0, np.nansum(energy, axis=1) / np.maximum(count, 1), np.nan)
     return Silence(
         hours_since_activity=since,
         hours_since_measured=hours_since_last(measured),
-        quiet_measured_hours=(measured & after).sum(axis=1),
+        quiet_measured_hours=(measured & after & recent).sum(axis=1),
         frozen_hours=frozen,
         moved=moved,
         measured_hours=count,
         mean_daily_kwh=mean * 24.0,
         standby_daily_kwh=activity.baseline_kwh * 24.0,
+        hours_looked_at=hours,
     )
 
 
@@ -120,7 +139,8 @@ def welfare_flags(
         Only entries with ``registered_occupants > 0`` and ``vulnerable`` are looked at; one
         that the window lacks is ``meter_offline``.
     as_of : datetime, optional
-        The moment to judge at (default ``window.end``); hours after it are ignored.
+        The moment to judge at (default ``window.end``), time-zone aware and not before
+        ``window.start``; hours after it are ignored (a later one judges at the window end).
     silent_hours : float, default=24
         Hours without human activity that make the flag.
 
@@ -128,12 +148,16 @@ def welfare_flags(
     -------
     list of FlagRecord
         Urgent flags first, then meter_offline, each group by descending silence.
+
+    Raises
+    ------
+    ValueError
+        ``silent_hours`` not positive, ``as_of`` without a time zone, or before the window.
     """
     if silent_hours <= 0:
         raise ValueError(f"silent_hours must be positive, got {silent_hours}")
-    as_of = window.end if as_of is None else as_of
-    cut = int(np.clip(np.floor((as_of - window.start).total_seconds() / 3600.0), 0, window.hours))
-    judged_at = window.start + timedelta(hours=cut)
+    cut = _hours_until(window, as_of)
+    judged_at = plus_hours(window.start, cut)
     vulnerable = {
         unit_id: entry
         for unit_id, entry in register.items()
@@ -141,7 +165,7 @@ def welfare_flags(
     }
     rows = [i for i, unit_id in enumerate(window.unit_ids) if unit_id in vulnerable]
     energy = np.asarray(window.energy_kwh, dtype=float)[rows, :cut]
-    status = silence(energy, window.start.hour)
+    status = silence(energy, window.start.hour, silent_hours=silent_hours)
     flags = [
         flag
         for j, i in enumerate(rows)
@@ -167,12 +191,53 @@ def welfare_flags(
     return flags
 
 
+def _hours_until(window: HourlyWindow, as_of: datetime | None) -> int:
+    """Whole real hours of ``window`` before ``as_of`` (all of them if None or later)."""
+    if as_of is None:
+        return window.hours
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise ValueError(
+            f"as_of {as_of.isoformat()} has no time zone; pass an aware datetime, e.g. "
+            "datetime.now(UTC) or one with tzinfo=ZoneInfo('Asia/Shanghai')"
+        )
+    # Timestamps, not ``as_of - window.start``: that is wall-clock time when both share a
+    # tzinfo, an hour off across a daylight saving change.
+    offset = (as_of.timestamp() - window.start.timestamp()) / 3600.0
+    if offset < 0:
+        raise ValueError(
+            f"as_of {as_of.isoformat()} is before the window start "
+            f"{window.start.isoformat()}; nothing in the window can be judged at that time. "
+            "Pass a later as_of or a window that starts earlier."
+        )
+    return int(min(np.floor(offset), window.hours))
+
+
+def silence_so_far(status: Silence) -> np.ndarray:
+    """Hours without human activity; the hours looked at where none was seen in them."""
+    since = status.hours_since_activity
+    return np.where(np.isnan(since), float(status.hours_looked_at), since)
+
+
 def is_silent(status: Silence, silent_hours: float = WELFARE_SILENT_HOURS) -> np.ndarray:
     """Units silent for ``silent_hours`` whose meter is working (the urgent condition)."""
-    total = np.where(np.isnan(status.hours_since_activity), np.inf, status.hours_since_activity)
     reporting = np.nan_to_num(status.hours_since_measured, nan=np.inf) <= RECENT_HOURS
     measured = status.quiet_measured_hours >= silent_hours - GAP_TOLERANCE_HOURS
-    return (total >= silent_hours) & reporting & measured & ~meter_unusable(status, silent_hours)
+    return (
+        (silence_so_far(status) >= silent_hours)
+        & reporting
+        & measured
+        & ~meter_unusable(status, silent_hours)
+    )
+
+
+def silence_unmeasured(status: Silence, silent_hours: float = WELFARE_SILENT_HOURS) -> np.ndarray:
+    """No human hour in the last ``silent_hours``, but too few of them measured to say so.
+
+    More than ``GAP_TOLERANCE_HOURS`` unmeasured: the resident may have been up in the gap.
+    Such a unit gets meter_offline, not an urgent flag and not nothing.
+    """
+    measured = status.quiet_measured_hours >= silent_hours - GAP_TOLERANCE_HOURS
+    return (silence_so_far(status) >= silent_hours) & ~measured
 
 
 def meter_unusable(status: Silence, silent_hours: float = WELFARE_SILENT_HOURS) -> np.ndarray:
@@ -191,7 +256,9 @@ def _judge(
     hours: int,
     silent_hours: float,
 ) -> FlagRecord | None:
-    unusable = bool(meter_unusable(status, silent_hours)[j])
+    unusable = bool(meter_unusable(status, silent_hours)[j]) or bool(
+        silence_unmeasured(status, silent_hours)[j]
+    )
     silent = bool(is_silent(status, silent_hours)[j])
     if not unusable and not silent:
         return None
@@ -208,6 +275,9 @@ def _judge(
         mean_daily_kwh=_maybe(status.mean_daily_kwh[j], 2),
         standby_daily_kwh=_maybe(status.standby_daily_kwh[j], 2),
     )
+    # Measured hours of the silence that counted (at most ``silent_hours``): why a patchy
+    # silence is meter_offline rather than urgent.
+    evidence["silence_measured_hours"] = int(status.quiet_measured_hours[j])
     since = evidence["hours_since_activity"]
     score = 1.0 if since is None else min(1.0, since / (silent_hours * 7))
     return FlagRecord(
@@ -236,6 +306,7 @@ def _offline(unit_id: str, entry: RegisterEntry, judged_at: datetime, hours: int
         standby_daily_kwh=None,
         in_window=False,
     )
+    evidence["silence_measured_hours"] = 0
     return FlagRecord(
         unit_id=unit_id,
         community=entry.community,
@@ -263,5 +334,7 @@ __all__: Sequence[str] = (
     "is_silent",
     "meter_unusable",
     "silence",
+    "silence_so_far",
+    "silence_unmeasured",
     "welfare_flags",
 )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import numpy as np
 import pytest
 from models import toy  # tests/ is on sys.path (pytest's rootdir-relative package import)
@@ -11,6 +14,7 @@ from occupancy.flags.record import METER_OFFLINE, REGISTERED_SILENT, UNREGISTERE
 from occupancy.flags.rules import raise_flags
 from occupancy.models import RuleBasedDetector
 from occupancy.register.entry import RegisterEntry
+from occupancy.timeseries import HourlyWindow
 
 
 class FixedModel:
@@ -161,3 +165,21 @@ def test_bad_threshold_is_rejected():
     w = toy.window({"x": toy.fridge_only()})
     with pytest.raises(ValueError, match="threshold"):
         raise_flags(w, {}, FixedModel(), threshold=1.5)
+
+
+def test_last_activity_is_dated_in_real_hours_across_a_daylight_saving_change():
+    """Europe/Berlin springs forward at 02:00 on 29 March 2026; column h is h real hours in.
+
+    168 columns from local midnight on 23 March end at 01:00 on 30 March, not midnight. The
+    last use is the kettle in column 151: 08:00 (+02:00) on 29 March, 16 h before the end.
+    """
+    berlin = ZoneInfo("Europe/Berlin")
+    e = with_p(0.2, toy.evening_active())
+    e[160:] = toy.fridge_only()[160:]
+    start = datetime(2026, 3, 23, tzinfo=berlin)
+    n = e.size
+    w = HourlyWindow(["u"], ["toy"], start, e[None], np.ones((1, n)), np.full((1, n), np.nan))
+    (flag,), _ = raise_flags(w, {"u": entry("u", 2)}, FixedModel())
+    assert flag.kind == REGISTERED_SILENT
+    assert flag.evidence["hours_since_activity"] == 16
+    assert flag.evidence["last_activity_at"] == "2026-03-29T08:00:00+02:00"
