@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from occupancy.db.session import session_scope
@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 RUN_LOCK = threading.Lock()
 #: A welfare check warns when the newest data is older than this (hours).
 STALE_DATA_HOURS = 2
+#: Hours of every meter a welfare check reads to find the newest data (``ingest_end``).
+INGEST_PROBE_HOURS = 6
 #: Longest error text kept on a failed run.
 MAX_ERROR_CHARS = 2000
 
@@ -55,7 +57,8 @@ Clock = Callable[[], datetime]
 #: A store, or a function opening one: opening inside the run records a store that cannot be
 #: opened as a failed run instead of losing it in a log.
 StoreSource = ReadingStore | Callable[[], ReadingStore]
-#: Whether a run may withdraw an open flag, given the kind of run that last raised it.
+#: Whether a run may withdraw (or downgrade) an open flag it no longer raises, given the kind
+#: of run that last raised or changed it.
 WithdrawRule = Callable[[Flag, str | None], bool]
 
 
@@ -154,12 +157,14 @@ def welfare_from_store(
     whole days: a resident silent since yesterday morning cannot wait for the night run).
     Only the register's vulnerable, registered units are read and judged, by
     ``occupancy.flags.welfare.welfare_flags``; the run may add or update their urgent
-    ``registered_silent`` and ``meter_offline`` flags, and withdraws only what the welfare
-    rule raised (``welfare_may_withdraw``), never what the 7-day window found.
+    ``registered_silent`` and ``meter_offline`` flags. It calls an urgent silence over only
+    for residents it saw active in the last 24 hours (``active_units``): it withdraws what
+    only the welfare rule raised (``welfare_may_withdraw``) and takes the urgency off, but
+    leaves open, a quiet week the 7-day model found (``welfare_may_downgrade``).
 
-    Residents are judged as of the newest hour any of them has data for
-    (``newest_data_hour``), recorded as the run's ``window_end``: when ingestion stops, the
-    hours since are a gap in our data, not hours in which nobody boiled a kettle.
+    Residents are judged as of the newest hour any meter of the store has data for
+    (``ingest_end``), recorded as the run's ``window_end``: when ingestion stops, the hours
+    since are a gap in our data, not hours in which nobody boiled a kettle.
     """
     from occupancy.flags.welfare import WELFARE_SILENT_HOURS, welfare_flags
 
@@ -175,12 +180,14 @@ def welfare_from_store(
                 if e.vulnerable and e.registered_occupants > 0
             }
         ids = list(register)
-        window = _open(store).hourly_window(start, hours, ids).reindex(ids)
+        opened = _open(store)
+        window = opened.hourly_window(start, hours, ids).reindex(ids)
         # A unit without readings has no community in the store; the register knows it.
         names = [c or register[u].community for u, c in zip(ids, window.communities, strict=True)]
         window = dataclasses.replace(window, communities=names)
-        judged_at = newest_data_hour(window, stop)
+        judged_at = ingest_end(opened, start, stop) if ids else stop
         flags = welfare_flags(window, register, as_of=judged_at)
+        active = active_units(window, judged_at)
         version = f"welfare-rule@{WELFARE_SILENT_HOURS:g}h"
         counts = _finish(
             db_url,
@@ -190,10 +197,48 @@ def welfare_from_store(
             model_version=version,
             units_scored=int((window.coverage.sum(axis=1) > 0).sum()),
             clock=clock,
-            may_withdraw=welfare_may_withdraw,
+            may_withdraw=welfare_withdraw_rule(active),
+            may_downgrade=welfare_withdraw_rule(active, welfare_may_downgrade),
             window_end=judged_at,
         )
     return DetectionResult(window, flags, np.full(len(ids), np.nan), version, run_id, **counts)
+
+
+def ingest_end(store: ReadingStore, start: datetime, stop: datetime) -> datetime:
+    """The end of the newest hour in ``[start, stop)`` in which any meter of the store (every
+    unit, not only the vulnerable residents) was measured; ``stop`` when none was.
+
+    Judged from the whole store because a vulnerable resident's dead meter must not pass for
+    an ingest outage: with one vulnerable resident, or all of them behind one gateway, their
+    own newest reading is the dead meter's. The last ``INGEST_PROBE_HOURS`` of every unit
+    are read first (cheap, and enough whenever ingestion runs); the whole window only when
+    they hold nothing, i.e. during an outage.
+    """
+    probe_from = max(
+        start.astimezone(UTC), stop.astimezone(UTC) - timedelta(hours=INGEST_PROBE_HOURS)
+    )
+    probe_hours = round((stop.astimezone(UTC) - probe_from).total_seconds() / 3600)
+    recent = store.hourly_window(probe_from, probe_hours)
+    if (np.asarray(recent.coverage) > 0).any():
+        return newest_data_hour(recent, stop)
+    hours = round((stop.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 3600)
+    return newest_data_hour(store.hourly_window(start, hours), stop)
+
+
+def active_units(window: HourlyWindow, as_of: datetime) -> set[str]:
+    """Units of ``window`` with human activity (``occupancy.models.activity``) in the last
+    ``WELFARE_SILENT_HOURS`` before ``as_of``: the only ones whose urgent silence a welfare
+    check may call over. A meter whose last hours have not arrived yet, or a register that
+    stands still, shows nobody, so it proves nothing about the resident."""
+    from occupancy.flags.welfare import WELFARE_SILENT_HOURS, silence
+
+    offset = (as_of.astimezone(UTC) - window.start.astimezone(UTC)).total_seconds() / 3600
+    cut = int(np.clip(np.floor(offset), 0, window.hours))
+    if not window.unit_ids or cut == 0:
+        return set()
+    status = silence(np.asarray(window.energy_kwh, dtype=float)[:, :cut], window.start.hour)
+    since = np.nan_to_num(status.hours_since_activity, nan=np.inf)
+    return {u for u, s in zip(window.unit_ids, since, strict=True) if s < WELFARE_SILENT_HOURS}
 
 
 def newest_data_hour(window: HourlyWindow, stop: datetime) -> datetime:
@@ -207,26 +252,57 @@ def newest_data_hour(window: HourlyWindow, stop: datetime) -> datetime:
     measured = np.flatnonzero((np.asarray(window.coverage) > 0).any(axis=0))
     if measured.size == 0:
         return stop
-    newest = window.start + timedelta(hours=int(measured[-1]) + 1)
-    if newest < stop - timedelta(hours=STALE_DATA_HOURS):
+    # In UTC: hours added to a local time would count a DST change's hour twice or never.
+    newest = window.start.astimezone(UTC) + timedelta(hours=int(measured[-1]) + 1)
+    late = (stop.astimezone(UTC) - newest).total_seconds() / 3600
+    if late > STALE_DATA_HOURS:
         logger.warning(
-            "the newest reading of any vulnerable resident's meter ends at %s, %.0f h before "
-            "%s: is ingestion running? Judging as of %s",
-            newest,
-            (stop - newest).total_seconds() / 3600,
+            "the newest reading of any meter ends at %s, %.0f h before %s: is ingestion "
+            "running? Judging as of %s",
+            newest.astimezone(stop.tzinfo),
+            late,
             stop,
-            newest,
+            newest.astimezone(stop.tzinfo),
         )
-    return min(newest, stop)
+    return stop if late <= 0 else newest.astimezone(stop.tzinfo)
 
 
 def welfare_may_withdraw(flag: Flag, raised_by: str | None) -> bool:
-    """What a welfare check that no longer sees a problem may withdraw: what a welfare check
-    raised, and any urgent ``registered_silent`` flag (urgent means exactly "vulnerable and
-    silent for 24 hours", the welfare rule, so fresher activity answers it). A non-urgent
-    ``registered_silent`` or a ``meter_offline`` of the 7-day window stays: a quiet week or
-    a patchy meter is not disproved by one active hour."""
-    return raised_by == WELFARE_RUN or (flag.kind == REGISTERED_SILENT and bool(flag.urgent))
+    """What a welfare check that no longer sees a problem may withdraw: an urgent
+    ``registered_silent`` flag that only the welfare rule raised (no P(occupied) on it: no
+    7-day run found the unit silent), and the ``meter_offline`` flags a welfare check raised.
+
+    A ``registered_silent`` flag carrying P(occupied) was raised or confirmed by the 7-day
+    model (nightly or manual): a quiet week is not disproved by one active hour, so the
+    welfare check only takes its urgency away (``welfare_may_downgrade``) and leaves it for
+    the next nightly run. A ``meter_offline`` of the 7-day window (a patchy week) stays too.
+    Whether the resident was active at all is ``welfare_withdraw_rule``'s question."""
+    if flag.kind == REGISTERED_SILENT:
+        return bool(flag.urgent) and flag.probability is None
+    return raised_by == WELFARE_RUN
+
+
+def welfare_may_downgrade(flag: Flag, raised_by: str | None) -> bool:
+    """An urgent ``registered_silent`` flag the 7-day model also stands behind (it carries
+    P(occupied)) loses its urgency, not its place, when the resident is active again."""
+    return flag.kind == REGISTERED_SILENT and bool(flag.urgent) and flag.probability is not None
+
+
+def welfare_withdraw_rule(
+    active: Collection[str], rule: WithdrawRule = welfare_may_withdraw
+) -> WithdrawRule:
+    """``rule``, and a silence is called over only for ``active`` units,
+    those the check saw a person in within the last 24 hours. A meter whose last hours lag,
+    or whose register stands still, makes ``welfare_flags`` return nothing or a
+    ``meter_offline`` for the unit; neither shows the resident up and about."""
+    seen = frozenset(active)
+
+    def gated(flag: Flag, raised_by: str | None) -> bool:
+        if flag.kind == REGISTERED_SILENT and flag.unit_id not in seen:
+            return False
+        return rule(flag, raised_by)
+
+    return gated
 
 
 def _open(store: StoreSource) -> ReadingStore:
@@ -275,6 +351,7 @@ def _finish(
     units_scored: int,
     clock: Clock,
     may_withdraw: WithdrawRule | None = None,
+    may_downgrade: WithdrawRule | None = None,
     window_end: datetime | None = None,
 ) -> dict[str, int]:
     """Store the flags and the run's numbers in one transaction: all of them or none.
@@ -291,6 +368,7 @@ def _finish(
             run,
             scored_units=scored_units,
             may_withdraw=may_withdraw,
+            may_downgrade=may_downgrade,
             now=_utc_now(clock),
         )
         run.model_version = model_version
@@ -308,6 +386,7 @@ def persist_flags(
     scored_units: Sequence[str] = (),
     *,
     may_withdraw: WithdrawRule | None = None,
+    may_downgrade: WithdrawRule | None = None,
     now: datetime | None = None,
 ) -> tuple[int, int, int]:
     """Update the open flag of each unit and kind, or add one: re-running never duplicates.
@@ -315,13 +394,19 @@ def persist_flags(
     A flag still ``new`` (nobody has acted on it) whose unit this run looked at but no
     longer flags for that kind is withdrawn, so the list shows what the data says now;
     ``may_withdraw(flag, kind of the run that last raised it)`` narrows that (the welfare
-    check must not withdraw what the 7-day window found). Flags a person has taken up are
-    left for that person to close.
+    check must not withdraw what the 7-day window found), and ``may_downgrade`` picks, of
+    the flags kept, the urgent ones that lose their urgency (counted as updated). Flags a
+    person has taken up are left for that person to close. The run that withdraws or
+    downgrades a flag becomes its ``run_id``: the change rests on that run's data.
 
-    The freshest data wins: a flag last raised by a run whose window ended later than this
-    run's is neither updated nor withdrawn (the 02:30 night run, ending at midnight, must not
-    downgrade an urgent flag the 01:00 welfare check raised). Returns (created, updated,
-    withdrawn).
+    The freshest data wins: a flag last raised or changed by a run whose window ended later
+    than this run's is neither updated nor withdrawn (the 02:30 night run, ending at
+    midnight, must not downgrade an urgent flag the 01:00 welfare check raised), and no flag
+    is added where the latest closed one of that unit and kind came from such a run (the
+    night run must not bring back what the 02:00 welfare check withdrew, nor
+    ``occupancy detect --end <past>`` what newer data disproved). A record without a
+    probability (the welfare rule's) keeps the P(occupied) the 7-day model put on the flag.
+    Returns (created, updated, withdrawn).
     """
     now = (now or utcnow()).astimezone(UTC)
     this_end = _utc(run.window_end)
@@ -336,10 +421,23 @@ def persist_flags(
         key = (flag.unit_id, flag.kind)
         open_flags[key] = flag
         raised_by[key] = (kind, _utc(end) if end is not None else None)
+    # Newest window behind each unit's and kind's closed flags: one row per unit and kind.
+    closed_ends = {
+        (unit_id, kind): _utc(end)
+        for unit_id, kind, end in session.execute(
+            select(Flag.unit_id, Flag.kind, func.max(DetectionRun.window_end))
+            .join(DetectionRun, Flag.run_id == DetectionRun.id)
+            .where(Flag.state.in_(CLOSED_FLAG_STATES))
+            .group_by(Flag.unit_id, Flag.kind)
+        ).all()
+        if end is not None
+    }
+
+    def later(end: datetime | None) -> bool:
+        return end is not None and this_end is not None and end > this_end
 
     def newer(key: tuple[str, str]) -> bool:
-        end = raised_by[key][1]
-        return end is not None and this_end is not None and end > this_end
+        return later(raised_by[key][1])
 
     created = updated = 0
     raised = set()
@@ -348,6 +446,8 @@ def persist_flags(
         raised.add(key)
         row = open_flags.get(key)
         if row is None:
+            if later(closed_ends.get(key)):
+                continue  # newer data already closed it
             row = Flag(
                 unit_id=record.unit_id,
                 kind=record.kind,
@@ -362,7 +462,10 @@ def persist_flags(
             updated += 1
         row.community = record.community
         row.score = float(record.score)
-        row.probability = None if record.probability is None else float(record.probability)
+        if record.probability is not None:
+            row.probability = float(record.probability)
+        elif row.probability is not None and record.kind != REGISTERED_SILENT:
+            row.probability = None
         row.urgent = bool(record.urgent)
         row.evidence_text = record.evidence_text
         row.evidence = dict(record.evidence)
@@ -372,15 +475,34 @@ def persist_flags(
     looked_at = set(scored_units)
     for key, row in open_flags.items():
         if (
-            key not in raised
-            and row.unit_id in looked_at
-            and row.state == NEW_FLAG_STATE
-            and not newer(key)
-            and (may_withdraw is None or may_withdraw(row, raised_by[key][0]))
+            key in raised
+            or row.unit_id not in looked_at
+            or row.state != NEW_FLAG_STATE
+            or newer(key)
         ):
+            continue
+        if may_withdraw is None or may_withdraw(row, raised_by[key][0]):
             row.state = WITHDRAWN_FLAG_STATE
+            row.run_id = run.id
             withdrawn += 1
+        elif may_downgrade is not None and may_downgrade(row, raised_by[key][0]):
+            _downgrade(row, _utc(run.window_end))
+            row.run_id = run.id
+            updated += 1
     return created, updated, withdrawn
+
+
+def _downgrade(row: Flag, active_by: datetime | None) -> None:
+    """Take the urgency off a flag whose resident is active again, saying so in its text."""
+    row.urgent = False
+    evidence = dict(row.evidence or {})
+    evidence["urgent"] = False
+    if active_by is not None:
+        evidence["active_again_by"] = active_by.isoformat()
+    row.evidence = evidence
+    note = "active again: no longer urgent, the nightly run judges the week"
+    if note not in (row.evidence_text or ""):
+        row.evidence_text = f"{row.evidence_text}; {note}" if row.evidence_text else note
 
 
 def _utc_now(clock: Clock) -> datetime:

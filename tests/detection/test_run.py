@@ -162,3 +162,62 @@ def test_the_welfare_check_withdraws_only_what_the_welfare_rule_raised(tmp_path:
         ("c", METER_OFFLINE): "withdrawn",
         ("u", REGISTERED_SILENT): "withdrawn",
     }
+
+
+def test_newer_data_that_withdrew_a_flag_keeps_older_runs_from_raising_it_again(
+    tmp_path: Path,
+) -> None:
+    """02:30: the nightly run (data to midnight) must not bring back the urgent flag that
+    the 01:00 welfare check (data to 01:00) withdrew, nor may ``occupancy detect --end`` with
+    a past end; the next night's data, newer than the withdrawal, may."""
+    from datetime import timedelta
+
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    midnight = datetime(2026, 3, 1, 16, tzinfo=UTC)  # 00:00 in Shanghai
+    urgent = FlagRecord("a", "c", REGISTERED_SILENT, 0.9, None, "silent 24 h", {}, urgent=True)
+    rule = welfare_may_withdraw
+    assert run_once(url, [urgent], ["a"], kind="welfare", end=midnight, may_withdraw=rule) == (
+        1,
+        0,
+        0,
+    )
+    one_am = midnight + timedelta(hours=1)
+    assert run_once(url, [], ["a"], kind="welfare", end=one_am, may_withdraw=rule) == (0, 0, 1)
+    with session_scope(url) as session:
+        withdrawing = session.scalars(select(DetectionRun).order_by(DetectionRun.id.desc())).first()
+        flag = session.scalars(select(Flag)).one()
+        assert (flag.state, flag.run_id) == ("withdrawn", withdrawing.id)
+    assert run_once(url, [urgent], ["a"], kind="nightly", end=midnight) == (0, 0, 0)
+    past = midnight - timedelta(days=2)
+    assert run_once(url, [urgent], ["a"], kind="manual", end=past) == (0, 0, 0)
+    assert states(url) == {("a", REGISTERED_SILENT): "withdrawn"}
+    # The next night's window ends after the withdrawal: its finding stands.
+    next_night = midnight + timedelta(days=1)
+    assert run_once(url, [urgent], ["a"], kind="nightly", end=next_night) == (1, 0, 0)
+
+
+def test_the_newest_data_hour_is_counted_in_real_hours_across_dst() -> None:
+    """Berlin moves its clocks forward on 29 March 2026: a window from 23 March to 30 March
+    12:00 holds 179 hours, not 180, and its newest hour ends at 12:00, not 11:00."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    from occupancy.detection.run import newest_data_hour
+    from occupancy.timeseries import HourlyWindow
+
+    tz = ZoneInfo("Europe/Berlin")
+    start, stop = datetime(2026, 3, 23, tzinfo=tz), datetime(2026, 3, 30, 12, tzinfo=tz)
+    hours = round((stop - start.astimezone(UTC)).total_seconds() / 3600)
+    assert hours == 179
+    full = np.ones((1, hours))
+    window = HourlyWindow(["a"], ["c"], start, full, full, np.full((1, hours), np.nan))
+    assert newest_data_hour(window, stop).astimezone(UTC) == stop.astimezone(UTC)
+    # Three hours missing at the end: judged as of 09:00 local, three real hours before.
+    coverage = full.copy()
+    coverage[:, -3:] = 0.0
+    lagging = HourlyWindow(["a"], ["c"], start, full, coverage, np.full((1, hours), np.nan))
+    assert newest_data_hour(lagging, stop).astimezone(UTC) == (
+        stop - timedelta(hours=3)
+    ).astimezone(UTC)

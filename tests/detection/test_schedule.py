@@ -293,7 +293,16 @@ def test_welfare_and_nightly_runs_are_recorded_and_flags_never_duplicated(
     assert again.run_id == second.id
     assert utc(again.last_raised_at) == now[0] and utc(again.first_raised_at) == START
     assert again.evidence["hours_since_activity"] > silent_flag.evidence["hours_since_activity"]
-    assert second.flags_created == 0 and second.flags_updated == second.flags_raised >= 1
+    # Updated: what it raised again, and the urgent flags of the 7-day run whose residents it
+    # now sees active (their urgency goes, the quiet-week finding stays for the nightly run).
+    downgraded = [
+        f
+        for f in open_flags(url)
+        if f.run_id == second.id and f.kind == REGISTERED_SILENT and not f.urgent
+    ]
+    assert all(f.probability is not None for f in downgraded)
+    assert second.flags_created == 0 and second.flags_raised >= 1
+    assert second.flags_updated == second.flags_raised + len(downgraded)
     assert_no_duplicates(url)
 
     # 12:00: the resident used the kettle at 11:00; the untouched welfare flag is withdrawn.
@@ -603,3 +612,117 @@ def test_runs_never_overlap(settings: Settings) -> None:
     a, b = sorted(runs(settings.resolved_db_url), key=lambda r: r.id)
     assert utc(b.started_at) >= utc(a.finished_at)
     assert_no_duplicates(settings.resolved_db_url)
+
+
+# -- what a welfare check may take back --------------------------------------------------------
+def welfare_at(settings: Settings, moment: datetime):  # noqa: ANN201 - DetectionResult
+    store = open_store(settings.resolved_store_url)
+    try:
+        return welfare_from_store(store, settings.resolved_db_url, tz=TZ, as_of=moment)
+    finally:
+        store.close()
+
+
+def test_a_lagging_meter_does_not_call_off_an_urgent_silence(
+    tmp_path: Path,
+    readings,
+    sim_community,  # noqa: ANN001
+) -> None:
+    """W-SILENT's readings stop arriving at 09:00 (a slow gateway) while everyone else's
+    keep coming: at 13:00 the check sees four hours missing, not the resident, and the
+    urgent flag stays. When the late readings arrive (the kettle at 11:00) it goes."""
+    lag_from = (DAY0 + timedelta(hours=9)).timestamp()
+    settings = make_settings(tmp_path)
+    lagging = [r.unit_id == "W-SILENT" and r.ts > lag_from for r in readings]
+    late = [r for r, lags in zip(readings, lagging, strict=True) if lags]
+    fill(
+        settings, [r for r, lags in zip(readings, lagging, strict=True) if not lags], sim_community
+    )
+    url = settings.resolved_db_url
+
+    welfare_at(settings, DAY0 + timedelta(hours=9))
+    (flag,) = open_flags(url, "W-SILENT")
+    assert (flag.kind, flag.urgent) == (REGISTERED_SILENT, True)
+    behind = welfare_at(settings, DAY0 + timedelta(hours=13))
+    assert "W-SILENT" not in {f.unit_id for f in behind.flags}  # nothing known either way
+    (kept,) = open_flags(url, "W-SILENT")
+    assert (kept.id, kept.state, kept.urgent) == (flag.id, "new", True)
+
+    store = open_store(settings.resolved_store_url)
+    try:
+        store.write(registers=late)
+    finally:
+        store.close()
+    welfare_at(settings, DAY0 + timedelta(hours=14))
+    assert [f.state for f in flags_of(url, "W-SILENT")] == ["withdrawn"]
+
+
+def test_a_single_vulnerable_residents_dead_meter_is_not_an_ingest_outage(
+    tmp_path: Path,
+) -> None:
+    """The only vulnerable resident's meter died 30 hours ago while the neighbour's reports:
+    ingestion runs (the whole store says so), so the meter is flagged offline."""
+    as_of = DAY0 + timedelta(hours=10)
+    died = (as_of - timedelta(hours=30)).timestamp()
+    settings = make_settings(tmp_path)
+    store = open_store(settings.resolved_store_url)
+    try:
+        store.write(
+            registers=[
+                *(r for r in resident_registers("V", None) if r.ts <= died),
+                *resident_registers("N", None),
+            ]
+        )
+    finally:
+        store.close()
+    with session_scope(settings.resolved_db_url) as session:
+        import_entries(
+            session,
+            [RegisterEntry("V", COMMUNITY, 1, vulnerable=True), RegisterEntry("N", COMMUNITY, 2)],
+        )
+    result = welfare_at(settings, as_of)
+    assert [(f.unit_id, f.kind) for f in result.flags] == [("V", METER_OFFLINE)]
+    (run,) = runs(settings.resolved_db_url)
+    assert utc(run.window_end) == as_of
+
+
+def test_welfare_takes_only_the_urgency_off_a_quiet_week_the_nightly_run_found(
+    settings: Settings,
+) -> None:
+    """The nightly run found W-SILENT's week quiet (P(occupied) 0.3, not urgent); the 10:00
+    welfare check makes it urgent (silent 26 h). The kettle at 11:00 answers the urgency,
+    not the week: the flag stays open, not urgent, for the next nightly run to judge, and
+    the next active hour does not withdraw it either."""
+    url = settings.resolved_db_url
+    with session_scope(url) as session:
+        nightly = DetectionRun(
+            kind=NIGHTLY_RUN,
+            started_at=(DAY0 + timedelta(hours=2, minutes=30)).astimezone(UTC),
+            finished_at=(DAY0 + timedelta(hours=2, minutes=31)).astimezone(UTC),
+            window_start=(DAY0 - timedelta(days=7)).astimezone(UTC),
+            window_end=DAY0.astimezone(UTC),
+        )
+        session.add(nightly)
+        session.flush()
+        session.add(
+            Flag(
+                unit_id="W-SILENT",
+                community=COMMUNITY,
+                kind=REGISTERED_SILENT,
+                state="new",
+                urgent=False,
+                score=0.7,
+                probability=0.3,
+                evidence_text="quiet week",
+                run_id=nightly.id,
+            )
+        )
+    welfare_at(settings, START)
+    (flag,) = open_flags(url, "W-SILENT")
+    assert (flag.urgent, flag.probability) == (True, 0.3)
+    for hours in (2, 3):  # 12:00 and 13:00: active since 11:00
+        result = welfare_at(settings, START + timedelta(hours=hours))
+        (kept,) = flags_of(url, "W-SILENT")
+        assert (kept.id, kept.state, kept.urgent) == (flag.id, "new", False)
+        assert kept.probability == 0.3 and kept.evidence["urgent"] is False
+        assert "W-SILENT" not in {f.unit_id for f in result.flags}
