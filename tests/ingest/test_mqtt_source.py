@@ -37,7 +37,6 @@ def clock() -> float:
     return NOW
 
 
-
 def reading(k: int, kwh: float) -> tuple[str, bytes]:
     return meter_topic("east", "3-501"), json.dumps({"ts": EIGHT + k * Q, "kwh": kwh}).encode()
 
