@@ -83,6 +83,26 @@ def train_command(
     if classifier not in ("logistic", "trees"):
         err.print(f"[red]error:[/] --classifier must be trees or logistic, not {classifier!r}")
         raise typer.Exit(2)
+    # Seeds are checked before anything is read or fitted: a mistake here would otherwise
+    # cost the whole fit. The same seed at another interval or season holds the same
+    # households, so its rows would sit on both sides of every cross-validation fold.
+    seeds = [_seed_of(path, err) for path in data]
+    repeated = sorted({s for s in seeds if s is not None and seeds.count(s) > 1})
+    if repeated:
+        err.print(
+            f"[red]error:[/] training directories share seed(s) {repeated}: the same "
+            "households would be scored on both sides of each cross-validation fold; "
+            "generate each directory with its own seed"
+        )
+        raise typer.Exit(2)
+    for path in holdout or []:
+        seed = _seed_of(path, err)
+        if seed is not None and seed in seeds:
+            err.print(
+                f"[red]error:[/] holdout {_escape(str(path))} uses training seed {seed}; "
+                f"generate it with a seed not in {seeds}"
+            )
+            raise typer.Exit(2)
     train_dirs = [_read_dir(path, err) for path in data]
     days = {d.window.days for d in train_dirs}
     if len(days) > 1:
@@ -119,14 +139,9 @@ def train_command(
 
     train_seeds = [s["seed"] for s in sources]
     holdout_metrics: dict[str, Any] = {}
+    names = [path.name for path in holdout or []]
     for path in holdout or []:
         h = _read_dir(path, err, need_register=True)
-        if h.meta.get("seed") in train_seeds:
-            err.print(
-                f"[red]error:[/] holdout {_escape(str(path))} uses training seed "
-                f"{h.meta['seed']}; generate it with a seed not in {train_seeds}"
-            )
-            raise typer.Exit(2)
         register = load_register_csv(path / "register.csv")
         flags, probability = raise_flags(h.window, register, pipeline)
         scores = {
@@ -136,7 +151,9 @@ def train_command(
         out_console.print(f"Held out: {_escape(str(path))} (seed {h.meta.get('seed')})")
         for table in report.tables():
             out_console.print(table)
-        holdout_metrics[path.name] = {
+        # Keyed by directory name, or by the whole path where two names are alike.
+        key = path.name if names.count(path.name) == 1 else str(path)
+        holdout_metrics[key] = {
             "seed": h.meta.get("seed"),
             "interval_minutes": h.meta.get("interval_minutes"),
             "start": h.meta.get("start"),
@@ -157,6 +174,23 @@ def train_command(
     sidecar = save_model(pipeline, out, metadata)
     size = out.stat().st_size / 1024
     out_console.print(f"Saved {out} ({size:.0f} KiB) and {sidecar.name}")
+
+
+def _seed_of(path: Path, err: Console) -> Any:
+    """The simulator seed in a directory's meta.json; None without one (reading the
+    directory then names every missing file); exit if it cannot be read."""
+    import json
+
+    if not (path / "meta.json").is_file():
+        return None
+    try:
+        return json.loads((path / "meta.json").read_text(encoding="utf-8"))["seed"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        err.print(
+            f"[red]error:[/] cannot read the seed of {_escape(str(path))} from meta.json: "
+            f"{_escape(str(exc))}"
+        )
+        raise typer.Exit(2) from None
 
 
 def _read_dir(path: Path, err: Console, *, need_register: bool = False) -> _SimDir:

@@ -55,3 +55,36 @@ def test_train_reports_a_directory_that_is_not_simulator_output(tmp_path):
     result = CliRunner().invoke(app, ["train", "--data", str(empty), "--out", str(tmp_path / "m")])
     assert result.exit_code == 2
     assert "readings.csv" in result.output
+
+
+def test_seed_mistakes_are_refused_before_any_fitting(sim_dirs, tmp_path):
+    """A holdout from a training seed, or one seed twice in training (the same households at
+    another interval would sit on both sides of every fold), stops before the fit."""
+    out = tmp_path / "m.skops"
+    twice = tmp_path / "11-again"
+    twice.mkdir()
+    for name in ("readings.csv", "lights.csv", "truth.csv", "meta.json", "register.csv"):
+        (twice / name).write_bytes((sim_dirs[11] / name).read_bytes())
+    for args, says in (
+        (["--data", str(sim_dirs[11]), "--holdout", str(sim_dirs[11])], "uses training seed 11"),
+        (["--data", str(sim_dirs[11]), "--data", str(twice)], "share seed(s) [11]"),
+    ):
+        result = CliRunner().invoke(app, ["train", *args, "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert says in " ".join(result.output.split())
+        assert "out-of-fold" not in result.output  # refused before fitting
+        assert not out.exists()
+
+
+def test_holdouts_with_the_same_directory_name_keep_both_results(sim_dirs, tmp_path):
+    a, b = tmp_path / "a" / "sim", tmp_path / "b" / "sim"
+    for dest, seed in ((a, 12), (b, 13)):
+        dest.mkdir(parents=True)
+        for name in ("readings.csv", "lights.csv", "truth.csv", "meta.json", "register.csv"):
+            (dest / name).write_bytes((sim_dirs[seed] / name).read_bytes())
+    out = tmp_path / "m.skops"
+    args = ["train", "--data", str(sim_dirs[11]), "--holdout", str(a), "--holdout", str(b)]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    _, meta = load_model(out)
+    assert sorted(h["seed"] for h in meta["metrics"]["holdout"].values()) == [12, 13]
