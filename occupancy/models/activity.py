@@ -30,6 +30,8 @@ import numpy as np
 NIGHT_HOURS = (22, 5)
 #: Runs of activity that start in these hours are an appliance's, not a person's.
 CORE_NIGHT_HOURS = (0, 4)
+#: A run already going when the window opens counts as an appliance's beyond this.
+HOURS_PER_DAY = 24
 #: Excess over standby (kWh in the hour) that makes an hour active at all.
 HUMAN_MARGIN_KWH = 0.1
 #: A run of active hours at least this long is sustained use (a reheat that straddles an hour
@@ -166,13 +168,13 @@ def human_hours(
     event_typical = row_quantile(night_events, 0.5)
 
     starts = active & ~np.pad(active, ((0, 0), (1, 0)))[:, :-1]
-    # Runs that start in the small hours are the appliances' too (a dehumidifier); a run
-    # already going at the first column started at an unknown time and counts the same, so
-    # a load that never stops is not read as one long person.
+    # Runs that start in the small hours are the appliances' too (a dehumidifier). A run
+    # already going at the first column started at an unknown time; see ``_night_run`` for
+    # when it counts the same.
     night_start = hours_in(hour_of_day, CORE_NIGHT_HOURS)
     if hours:
-        night_start[0] = True
-    night_run = np.where(starts & night_start[None, :], run_length, 0).max(axis=1, initial=0)
+        night_start[0] = False
+    night_run = _night_run(starts, night_start, run_length, hour_of_day)
     run_needed = np.maximum(night_run + 1, min_run)
     # A thermostat switches a fixed element for a fixed-ish time: its events are all about
     # the same size, so one far bigger is something else. With a few night events the
@@ -211,7 +213,7 @@ def human_hours(
     low = measured & (excess > low_margin_kwh) & ~reheat_like
     low_run = _run_lengths(low)
     low_starts = low & ~np.pad(low, ((0, 0), (1, 0)))[:, :-1]
-    night_low = np.where(low_starts & night_start[None, :], low_run, 0).max(axis=1, initial=0)
+    night_low = _night_run(low_starts, night_start, low_run, hour_of_day)
     sustained |= low & (low_run >= np.maximum(night_low + 1, low_run_hours)[:, None])
     human = sustained | (active & odd)
     return HumanActivity(
@@ -225,6 +227,25 @@ def human_hours(
         spike_kwh=spike,
         run_hours=run_needed,
     )
+
+
+def _night_run(
+    starts: np.ndarray, night_start: np.ndarray, run_length: np.ndarray, hour_of_day: np.ndarray
+) -> np.ndarray:
+    """Longest run per unit that starts in the small hours, the appliances' reference.
+
+    A window opens at a local midnight, so a run going at its first column is usually the
+    tail of last evening's run cut by the window (heating or air conditioning on from 23:00,
+    which on every other night starts before midnight and does not count). Counting the tail
+    made one night's use the bar for the whole window and hid every evening: a review found
+    a false urgent flag that way. The tail counts only when it outlasts a day, a load that
+    never stops, which is not one long person.
+    """
+    longest = np.where(starts & night_start[None, :], run_length, 0).max(axis=1, initial=0)
+    if run_length.shape[1] == 0:
+        return longest
+    tail = run_length[:, 0]
+    return np.maximum(longest, np.where(tail > HOURS_PER_DAY, tail, 0))
 
 
 def daily_repeat(excess: np.ndarray, hour_of_day: np.ndarray, outlier_days: int = 0) -> np.ndarray:

@@ -53,12 +53,40 @@ def test_a_reheat_straddling_two_hours_is_still_one_reheat():
     assert not human(heater).any()
 
 
-def test_a_load_that_never_stops_is_not_one_long_person():
+def test_a_run_already_going_sets_the_night_reference_only_if_it_outlasts_a_day():
+    """A steady load running when the window opens and for days after is the appliances'
+    reference (its hours need a longer run to count as a person); the same load cut to
+    less than a day is most likely last evening's use and sets nothing."""
     rng = np.random.default_rng(0)
-    dehumidifier = toy.fridge_only() + rng.uniform(0.15, 0.35, toy.HOURS)  # cycling all week
-    dehumidifier[rng.random(toy.HOURS) < 0.15] = 0.05  # ... off now and then
-    got = human(dehumidifier)
-    assert got.mean() < 0.1
+    steady = toy.fridge_only()
+    steady[: toy.HOURS - 30] += rng.uniform(0.25, 0.35, toy.HOURS - 30)
+    long_run = toy.HOURS - 30
+    found = human_hours(steady[None, :], np.arange(toy.HOURS) % 24)
+    assert found.night_run_hours[0] == long_run
+    assert found.run_hours[0] == long_run + 1
+    found = human_hours(steady[None, :20], np.arange(20) % 24)
+    assert found.night_run_hours[0] == 0
+
+
+def test_last_evenings_use_cut_by_the_windows_midnight_does_not_raise_the_bar():
+    """A window opens at a local midnight, so heating on from 23:00 to 06:00 every night is,
+    on the first morning only, a run "already going". It must not make the unit's evenings
+    look like an appliance's (review finding: a false urgent flag on a 14-day window)."""
+    rng = np.random.default_rng(1)
+    days = 7
+    hours = days * 24
+    energy = np.full((2, hours), 0.05) + rng.random((2, hours)) * 0.01
+    for d in range(days):
+        b = d * 24
+        energy[:, b + 18 : b + 22] += rng.uniform(0.25, 0.6, (2, 4))  # evening at home
+        energy[:, b + 23] += rng.uniform(0.5, 0.7, 2)  # heating on at 23:00 ...
+        if d < days - 1:
+            energy[:, b + 24 : b + 30] += rng.uniform(0.5, 0.7, (2, 6))  # ... until 06:00
+    energy[0, 0:6] += rng.uniform(0.5, 0.7, 6)  # unit 0: the window opens while it is on
+    found = human_hours(energy, np.arange(hours) % 24)
+    assert found.run_hours.tolist() == [3, 3]
+    evenings = found.human.reshape(2, days, 24)[:, :, 18:22].any(axis=2).sum(axis=1)
+    assert evenings.tolist() == [days, days]
 
 
 def test_a_timer_lamp_is_not_human_but_a_person_with_the_same_habits_is():
