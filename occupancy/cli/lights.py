@@ -12,17 +12,14 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from occupancy.cli.output import print_sheet_errors, print_sheet_warnings
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
     from occupancy.config import Settings
-    from occupancy.lights import BuildingTally, SurveyObservation, SurveyRowError
-
-#: Enough to see the pattern of a systematic mistake without scrolling through thousands.
-MAX_ERRORS_SHOWN = 200
-#: Cell values are shown up to this length so one pasted paragraph can't wreck the table.
-MAX_VALUE_SHOWN = 40
+    from occupancy.lights import BuildingTally, SurveyObservation
 
 
 def attach(app: typer.Typer) -> None:
@@ -101,8 +98,8 @@ def import_command(
     try:
         parsed = parse_survey_csv(sheet, context, skip_bad=skip_bad)
     except SurveyImportError as exc:
-        _print_warnings(err, exc.warnings)
-        _print_errors(err, exc.errors, "Problems in the survey sheet")
+        print_sheet_warnings(err, exc.warnings)
+        print_sheet_errors(err, exc.errors, "Problems in the survey sheet")
         count = len(exc.errors)
         hint = " (or add --skip-bad to import the good rows now)" if exc.observations else ""
         err.print(
@@ -110,9 +107,9 @@ def import_command(
             f"nothing was imported.[/] Fix the cells listed above and import the sheet again{hint}."
         )
         raise typer.Exit(1) from None
-    _print_warnings(err, parsed.warnings)
+    print_sheet_warnings(err, parsed.warnings)
     if parsed.skipped:
-        _print_errors(err, parsed.skipped, "Rows skipped (--skip-bad)")
+        print_sheet_errors(err, parsed.skipped, "Rows skipped (--skip-bad)")
         rows = len(parsed.skipped_rows)
         err.print(
             f"[yellow]{rows} bad row{'s' if rows != 1 else ''} skipped;[/] fix and "
@@ -208,31 +205,6 @@ def _summary_table(tallies: list[BuildingTally], *, dry_run: bool) -> Table:
         lit, dark = sum(t.lit for t in tallies), sum(t.dark for t in tallies)
         table.add_row("[bold]total[/]", "", str(lit), str(dark), str(lit + dark))
     return table
-
-
-def _print_warnings(console: Console, warnings: list[str]) -> None:
-    for warning in warnings:
-        console.print(f"[yellow]warning:[/] {_escape(warning)}")
-
-
-def _print_errors(console: Console, errors: list[SurveyRowError], title: str) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title=title, title_justify="left")
-    table.add_column("row", justify="right")
-    table.add_column("column")
-    table.add_column("value")
-    table.add_column("problem")
-    for error in errors[:MAX_ERRORS_SHOWN]:
-        value = error.value
-        if len(value) > MAX_VALUE_SHOWN:
-            value = value[: MAX_VALUE_SHOWN - 1] + "…"
-        # Text() rather than str: cell contents are user data, not rich markup.
-        table.add_row(str(error.row), Text(error.column), Text(value), Text(error.message))
-    console.print(table)
-    if len(errors) > MAX_ERRORS_SHOWN:
-        console.print(f"… and {len(errors) - MAX_ERRORS_SHOWN} more problems not shown.")
 
 
 def _escape(text: str) -> str:

@@ -10,16 +10,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from occupancy.cli.output import print_sheet_errors, print_sheet_warnings
+
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.table import Table
 
-    from occupancy.register import RegisterEntry, RegisterRowError
-
-#: Enough to see the pattern of a systematic mistake without scrolling through thousands.
-MAX_ERRORS_SHOWN = 200
-#: Cell values are shown up to this length so one pasted paragraph can't wreck the table.
-MAX_VALUE_SHOWN = 40
+    from occupancy.register import RegisterEntry
 
 
 def attach(app: typer.Typer) -> None:
@@ -58,8 +54,8 @@ def import_command(
     try:
         summary = import_register_file(db_url, file)
     except RegisterImportError as exc:
-        _print_warnings(err, exc.warnings)
-        _print_errors(err, exc.errors)
+        print_sheet_warnings(err, exc.warnings)
+        print_sheet_errors(err, exc.errors, "Problems in the register file")
         count = len(exc.errors)
         err.print(
             f"[bold red]{count} problem{'s' if count != 1 else ''} in {_escape(str(file))}; "
@@ -74,7 +70,7 @@ def import_command(
             f"{_escape(detail)}"
         )
         raise typer.Exit(1) from None
-    _print_warnings(err, list(summary.warnings))
+    print_sheet_warnings(err, list(summary.warnings))
     out.print(
         f"Imported {_escape(str(file))}: [bold]{summary.created}[/] created, "
         f"[bold]{summary.updated}[/] updated, [bold]{summary.unchanged}[/] unchanged."
@@ -101,31 +97,6 @@ def list_command(
         out.print(f"No units registered{scope}. Add some with: occupancy register import FILE")
         return
     out.print(_units_table(list(entries.values())))
-
-
-def _print_warnings(console: Console, warnings: list[str]) -> None:
-    for warning in warnings:
-        console.print(f"[yellow]warning:[/] {_escape(warning)}")
-
-
-def _print_errors(console: Console, errors: list[RegisterRowError]) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="Problems in the register file", title_justify="left")
-    table.add_column("row", justify="right")
-    table.add_column("column")
-    table.add_column("value")
-    table.add_column("problem")
-    for error in errors[:MAX_ERRORS_SHOWN]:
-        value = error.value
-        if len(value) > MAX_VALUE_SHOWN:
-            value = value[: MAX_VALUE_SHOWN - 1] + "…"
-        # Text() rather than str: cell contents are user data, not rich markup.
-        table.add_row(str(error.row), Text(error.column), Text(value), Text(error.message))
-    console.print(table)
-    if len(errors) > MAX_ERRORS_SHOWN:
-        console.print(f"… and {len(errors) - MAX_ERRORS_SHOWN} more problems not shown.")
 
 
 def _units_table(entries: list[RegisterEntry]) -> Table:
