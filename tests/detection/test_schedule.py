@@ -10,10 +10,8 @@ on day 0 at 11:00; ``W-ACTIVE`` is active throughout.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +40,7 @@ from occupancy.readings import MeterReading
 from occupancy.register.entry import RegisterEntry
 from occupancy.register.repository import import_entries
 from occupancy.store import open_store
+from tests.pg import fresh_database
 
 TZ = ZoneInfo("Asia/Shanghai")
 #: Day 0: the scheduler starts at 10:00 local on this day.
@@ -55,9 +54,6 @@ SIM_START = DAY0 - timedelta(days=7)
 SIM_DAYS = 9
 SILENT_FROM = DAY0 - timedelta(hours=16)  # day -1, 08:00
 RESUMES_AT = DAY0 + timedelta(hours=11)
-PG_SERVER = os.environ.get(
-    "OCCUPANCY_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432"
-)
 
 
 # -- data ---------------------------------------------------------------------------------
@@ -539,32 +535,9 @@ def test_an_old_database_is_told_how_to_upgrade(
 
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    """A fresh database on the local PostgreSQL (as tests/register does), dropped after."""
-    psycopg = pytest.importorskip("psycopg", reason="psycopg 3 is not installed")
-    from sqlalchemy.engine import make_url
-
-    server = make_url(PG_SERVER)
-    try:
-        conn = psycopg.connect(
-            host=server.host or "127.0.0.1",
-            port=server.port or 5432,
-            user=server.username or "postgres",
-            dbname="postgres",
-            autocommit=True,
-            connect_timeout=3,
-        )
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {server.host}:{server.port} ({exc})")
-    name = f"occupancy_test_schedule_{uuid.uuid4().hex[:12]}"
-    with conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-        url = server.set(database=name).render_as_string(hide_password=False)
-        try:
-            yield url
-        finally:
-            get_engine(url).dispose()
-            get_engine.cache_clear()
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A fresh database on the local PostgreSQL for this module alone, dropped after."""
+    with fresh_database("occupancy_test_schedule") as url:
+        yield url
 
 
 def test_scheduled_runs_on_postgresql(

@@ -3,8 +3,6 @@ database, so upserts are checked against both dialects the project supports."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,43 +11,14 @@ from sqlalchemy import delete
 
 from occupancy.db.session import get_engine
 from occupancy.db.tables import Unit
-
-#: Server used for the PostgreSQL half of the DB tests (override for CI with another host).
-PG_SERVER = os.environ.get(
-    "OCCUPANCY_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432"
-)
+from tests.pg import fresh_database
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh database with a random name on the local PostgreSQL, dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg", reason="psycopg 3 is not installed")
-    from sqlalchemy.engine import make_url
-
-    server = make_url(PG_SERVER)
-    admin = {
-        "host": server.host or "127.0.0.1",
-        "port": server.port or 5432,
-        "user": server.username or "postgres",
-        "password": server.password,
-        "dbname": "postgres",
-        "autocommit": True,
-        "connect_timeout": 3,
-    }
-    try:
-        conn = psycopg.connect(**{k: v for k, v in admin.items() if v is not None})
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {server.host}:{server.port} ({exc})")
-    name = f"occupancy_test_register_{uuid.uuid4().hex[:12]}"
-    with conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-        url = server.set(database=name).render_as_string(hide_password=False)
-        try:
-            yield url
-        finally:
-            get_engine(url).dispose()
-            get_engine.cache_clear()
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("occupancy_test_register") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
