@@ -29,7 +29,7 @@ class MeterReading:
 
 def meter_key(meter_id: str | None) -> int:
     """A 48-bit number for a meter serial (0 = not given), so stores keep it as a number
-    beside the register (exact in a float64 column) and ``register_intervals`` can tell,
+    beside the register (exact in a float64 column) and ``timeseries.register_steps`` can tell,
     with numpy alone, that two consecutive readings came from different meters."""
     if not meter_id:
         return 0

@@ -149,41 +149,7 @@ def aggregate_hourly(
     )
 
 
-def register_intervals(
-    unit: Sequence[str] | np.ndarray,
-    ts: np.ndarray,
-    kwh: np.ndarray,
-    *,
-    max_gap_seconds: float = REGISTER_MAX_GAP_SECONDS,
-    max_power_kw: float = REGISTER_MAX_POWER_KW,
-    meter: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Interval energy between consecutive register readings of each unit.
-
-    Stores derive intervals here, on read, rather than trusting whoever wrote them: with
-    several ingesters sharing a subscription, or readings arriving out of order, no single
-    writer sees a unit's readings in sequence, but the store holds all of them. The rules
-    match ``occupancy.ingest.intervals``: a drop (counter reset), a gap, an implausible
-    jump or a change of meter (``meter``: ``readings.meter_key`` per reading, 0 or NaN when
-    not given) leaves the span unmeasured; nothing is invented. Returns
-    ``(unit, start, end, kwh)``. (``aggregate_arrays`` applies the same rules block by block
-    without building the intervals of the whole window at once.)
-    """
-    units = np.asarray(unit, dtype=object)
-    ts = np.asarray(ts, dtype=float)
-    kwh = np.asarray(kwh, dtype=float)
-    if len(ts) < 2:
-        empty = np.array([], dtype=float)
-        return np.array([], dtype=object), empty, empty, empty
-    codes = np.unique(units.astype(str), return_inverse=True)[1]
-    order = np.lexsort((ts, codes))
-    codes, units, ts, kwh = codes[order], units[order], ts[order], kwh[order]
-    meters = None if meter is None else np.asarray(meter, dtype=float)[order]
-    keep, delta = _register_steps(codes, ts, kwh, meters, max_gap_seconds, max_power_kw)
-    return units[1:][keep], ts[:-1][keep], ts[1:][keep], delta[keep]
-
-
-def _register_steps(
+def register_steps(
     codes: np.ndarray,
     ts: np.ndarray,
     kwh: np.ndarray,
@@ -191,8 +157,16 @@ def _register_steps(
     max_gap_seconds: float,
     max_power_kw: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Which consecutive pairs of readings (sorted by unit, then time) are a measured
-    interval, and their energy: the one place the register rules live."""
+    """Which consecutive pairs of register readings (sorted by unit, then time) are a
+    measured interval, and their energy: the one place the register rules live.
+
+    Stores derive intervals here, on read, rather than trusting whoever wrote them: with
+    several ingesters sharing a subscription, or readings arriving out of order, no single
+    writer sees a unit's readings in sequence, but the store holds all of them. The rules
+    match ``occupancy.ingest.intervals``: a drop (counter reset), a gap, an implausible
+    jump or a change of meter (``meter``: ``readings.meter_key`` per reading, 0 or NaN when
+    not given) leaves the span unmeasured; nothing is invented.
+    """
     dt = np.diff(ts)
     delta = np.diff(kwh)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -358,7 +332,7 @@ def _add_registers(
     kwh: np.ndarray,
     meter: np.ndarray | None,
 ) -> None:
-    """Derive intervals from register readings (``register_intervals``' rules) block by
+    """Derive intervals from register readings (``register_steps``' rules) block by
     block and add them, without materialising the whole window's intervals."""
     ts = np.asarray(ts, dtype=float)
     kwh = np.asarray(kwh, dtype=float)
@@ -366,7 +340,7 @@ def _add_registers(
     count = len(ts)
     if count < 2:
         return
-    # Stable (row, time) order, as ``register_intervals`` sorts; a store query usually
+    # Stable (row, time) order, as ``register_steps`` needs; a store query usually
     # returns exactly that order already, and then nothing is copied.
     order = None if _sorted_by_unit_and_time(rows, ts) else np.lexsort((ts, rows))
     lo, starts_unit = 0, True
@@ -382,7 +356,7 @@ def _add_registers(
         take = slice(lo, hi + 1) if order is None else order[lo : hi + 1]
         r, t, k = rows[take], ts[take], kwh[take]
         m = None if meters is None else meters[take]
-        keep, delta = _register_steps(r, t, k, m, REGISTER_MAX_GAP_SECONDS, REGISTER_MAX_POWER_KW)
+        keep, delta = register_steps(r, t, k, m, REGISTER_MAX_GAP_SECONDS, REGISTER_MAX_POWER_KW)
         at = acc.offsets(t)
         edges = (() if starts_unit else (int(r[0]),)) + (() if ends_unit else (int(r[-1]),))
         acc.add(r[1:], at[:-1], at[1:], delta, keep=keep, edge_rows=edges)
@@ -410,7 +384,7 @@ def aggregate_arrays(
     """Spread interval energy over the hours it overlaps, in proportion to the overlap.
 
     Energy comes from stored intervals (``e_*``) and from consecutive register readings
-    (``r_*``, see ``register_intervals``); a meter reports one or the other, never both.
+    (``r_*``, see ``register_steps``); a meter reports one or the other, never both.
     Intervals and observations of other units or outside the window are ignored.
 
     ``e_unit``, ``l_unit`` and ``r_unit`` hold unit ids, or integer arrays of positions in

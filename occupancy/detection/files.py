@@ -4,7 +4,7 @@ A week of 1-minute readings for a few hundred flats is millions of rows, so noth
 builds an object per reading. Each column goes straight into a numpy array (a timestamp or a
 unit id repeats thousands of times, so each distinct string is parsed once), and the window
 is built by ``aggregate_arrays(r_unit=..., r_ts=..., r_kwh=...)``, the same register ->
-interval path (``register_intervals``) the stores use on read. A file and a stream of the
+interval path (``register_steps``) the stores use on read. A file and a stream of the
 same data therefore give the same hourly window, at any reading interval from 1 to 60
 minutes.
 

@@ -126,7 +126,7 @@ class EmbeddedStore:
                     (t0, t1, *ids),
                 ).fetchall()
                 # Intervals are derived from consecutive registers on read (see
-                # timeseries.register_intervals), so look one longest interval either side.
+                # timeseries.register_steps), so look one longest interval either side.
                 registers += self._conn.execute(
                     "SELECT unit_id, community, ts, kwh, meter_key FROM registers "
                     f"WHERE ts >= ? AND ts <= ?{where}",
