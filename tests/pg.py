@@ -6,8 +6,10 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from occupancy.db.session import get_engine
 
@@ -48,3 +50,19 @@ def fresh_database(prefix: str) -> Iterator[str]:
             get_engine(url).dispose()
             get_engine.cache_clear()
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def emptied_database(request: pytest.FixtureRequest, tmp_path: Path, table: type) -> Iterator[str]:
+    """The URL of a SQLite file (``request.param == "sqlite"``) or of the session's shared
+    PostgreSQL database (the ``postgres_url`` fixture), with ``table``'s rows deleted."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'occupancy.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = get_engine(url)
+    with engine.begin() as conn:  # the PostgreSQL database is shared by the whole session
+        conn.execute(delete(table))
+    yield url
+    if request.param == "sqlite":
+        engine.dispose()

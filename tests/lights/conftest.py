@@ -8,11 +8,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
 
-from occupancy.db.session import get_engine
 from occupancy.lights import LightsObservation
 from occupancy.store import ReadingStore
+from tests.pg import emptied_database
 from tests.register.conftest import postgres_url  # noqa: F401 (fixture)
 from tests.store.conftest import embedded, influx_server, influxdb  # noqa: F401 (fixture)
 
@@ -42,13 +41,5 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReadingSto
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty record of each database dialect the project supports."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'occupancy.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = get_engine(url)
-    with engine.begin() as conn:  # the PostgreSQL database is shared by the whole session
-        conn.execute(delete(LightsObservation))
-    yield url
-    if request.param == "sqlite":
-        engine.dispose()
+    with emptied_database(request, tmp_path, LightsObservation) as url:
+        yield url

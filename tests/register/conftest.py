@@ -7,11 +7,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
 
-from occupancy.db.session import get_engine
 from occupancy.db.tables import Unit
-from tests.pg import fresh_database
+from tests.pg import emptied_database, fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -24,16 +22,8 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty register database of each dialect."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'occupancy.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = get_engine(url)
-    with engine.begin() as conn:  # the PostgreSQL database is shared by the whole session
-        conn.execute(delete(Unit))
-    yield url
-    if request.param == "sqlite":
-        engine.dispose()
+    with emptied_database(request, tmp_path, Unit) as url:
+        yield url
 
 
 @pytest.fixture
