@@ -43,8 +43,24 @@ class FileFormatError(ValueError):
     """A data file we cannot read; the message names the file, line and column."""
 
 
+class _UnitRows:
+    """Rows of a file whose unit is a position in ``names`` (shared by both kinds of file)."""
+
+    codes: np.ndarray
+    names: np.ndarray
+    ts: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.ts.size)
+
+    @property
+    def unit(self) -> np.ndarray:
+        """The unit id of every row (an object array; ``codes`` is the cheap form)."""
+        return self.names[self.codes]
+
+
 @dataclass(frozen=True)
-class ReadingArrays:
+class ReadingArrays(_UnitRows):
     """Register readings of a file, one array entry per row (in file order).
 
     ``codes`` holds each row's unit as a position in ``names`` (the distinct unit ids, in
@@ -58,17 +74,9 @@ class ReadingArrays:
     kwh: np.ndarray
     communities: dict[str, str]
 
-    def __len__(self) -> int:
-        return int(self.ts.size)
-
-    @property
-    def unit(self) -> np.ndarray:
-        """The unit id of every row (an object array; ``codes`` is the cheap form)."""
-        return self.names[self.codes]
-
 
 @dataclass(frozen=True)
-class LightArrays:
+class LightArrays(_UnitRows):
     """Lights observations of a file: units as in ``ReadingArrays``, Unix seconds and
     on (1.0) / off (0.0)."""
 
@@ -77,13 +85,6 @@ class LightArrays:
     ts: np.ndarray
     on: np.ndarray
     communities: dict[str, str]
-
-    def __len__(self) -> int:
-        return int(self.ts.size)
-
-    @property
-    def unit(self) -> np.ndarray:
-        return self.names[self.codes]
 
 
 def read_readings(path: str | Path, progress: Progress | None = None) -> ReadingArrays:
