@@ -1,8 +1,9 @@
-"""CLI: `occupancy rollup`, keeping hourly rollups before raw readings expire."""
+"""CLI: `occupancy rollup`, keeping hourly rollups before raw readings expire, and
+`occupancy store expire`, deleting raw readings older than the retention setting."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -58,5 +59,56 @@ def rollup(
         store.close()
 
 
+def expire(
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, help="Keep this many days; default OCCUPANCY_RAW_RETENTION_DAYS (90)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be deleted.")
+    ] = False,
+) -> None:
+    """Delete raw readings (meter registers, energy, lights) older than the retention.
+
+    Also deletes the database's record of night counts of that age, and writes the deletion
+    to the audit log. Hourly rollups are kept. `occupancy serve` does this after every
+    nightly detection; run it by hand after lowering OCCUPANCY_RAW_RETENTION_DAYS.
+    """
+    from occupancy.config import get_settings
+    from occupancy.retention import expire_raw_readings, retention_too_short
+    from occupancy.store import StoreError, open_store
+
+    settings = get_settings()
+    retention = days or settings.raw_retention_days
+    problem = retention_too_short(retention, settings.window_days)
+    if problem:
+        fail(problem)
+    try:
+        store = open_store(settings.resolved_store_url)
+    except StoreError as exc:
+        fail(str(exc))
+    try:
+        with console.status("deleting expired readings" if not dry_run else "counting"):
+            result = expire_raw_readings(
+                store,
+                now=datetime.now(UTC),
+                retention_days=retention,
+                db_url=settings.resolved_db_url,
+                dry_run=dry_run,
+            )
+    except StoreError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    console.print(result.summary())
+
+
 def attach(app: typer.Typer) -> None:
     app.command("rollup")(rollup)
+    store_app = typer.Typer(
+        name="store",
+        help="The readings store: delete raw readings older than the retention setting.",
+        no_args_is_help=True,
+    )
+    store_app.command("expire")(expire)
+    app.add_typer(store_app, name="store")

@@ -10,12 +10,17 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from occupancy.db.tables import Base
+from occupancy.db.migrate import upgrade_database
 
 
 @lru_cache
 def get_engine(url: str) -> Engine:
-    """Create the engine and the tables (Alembic migrations arrive with the register issue)."""
+    """The engine for ``url``, its database first brought to the newest schema.
+
+    Upgrading on open (``occupancy.db.migrate``) means a new release needs no separate
+    migration step, and a process never runs against tables older than its code. Once per
+    URL per process: the engine is cached.
+    """
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
@@ -30,7 +35,7 @@ def get_engine(url: str) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
-    Base.metadata.create_all(engine)
+    upgrade_database(engine)
     return engine
 
 

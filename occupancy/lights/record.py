@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     DateTime,
     Float,
     Integer,
@@ -25,7 +26,6 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from occupancy.db.tables import Base, utcnow
@@ -33,12 +33,14 @@ from occupancy.lights.observation import SurveyObservation
 
 #: Keys per ``IN (...)`` query; well under SQLite's and PostgreSQL's bound-parameter limits.
 _CHUNK = 400
-#: Databases whose record table this process has already made sure of.
-_ensured: set[str] = set()
 
 
 class LightsObservation(Base):
-    """One unit seen lit or dark at one moment by a grid worker (night count)."""
+    """One unit seen lit or dark at one moment by a grid worker (night count).
+
+    The table is made by the migrations (``occupancy/db/migrations``, revision 0002), like
+    every other table, and its rows expire with the raw readings (``occupancy.retention``).
+    """
 
     __tablename__ = "lights_observations"
     __table_args__ = (UniqueConstraint("unit_id", "ts", name="uq_lights_observation"),)
@@ -70,18 +72,6 @@ class RecordSummary:
         return self.new + self.changed + self.unchanged
 
 
-def ensure_table(bind: Engine | Connection) -> None:
-    """Create the record table in a database made before it existed.
-
-    ``get_engine`` creates every table it knows of, but only those imported by then; a
-    database first opened by a process that never imported this module lacks it.
-    """
-    url = str(bind.engine.url)
-    if url not in _ensured:
-        LightsObservation.__table__.create(bind, checkfirst=True)  # type: ignore[attr-defined]
-        _ensured.add(url)
-
-
 def record_observations(
     session: Session, observations: Sequence[SurveyObservation], *, source: str
 ) -> RecordSummary:
@@ -90,7 +80,6 @@ def record_observations(
     The same unit and moment again updates the row (as the store replaces its reading), so
     importing a sheet twice records nothing new.
     """
-    ensure_table(session.get_bind())
     existing = _existing(session, [(o.unit_id, o.ts) for o in observations])
     inserts: dict[tuple[str, float], dict[str, object]] = {}
     changed = unchanged = 0
@@ -137,10 +126,13 @@ def list_observations(
     since: float | None = None,
     limit: int = 100,
     offset: int = 0,
+    where: ColumnElement[bool] | None = None,
 ) -> tuple[list[LightsObservation], int]:
-    """Recorded observations, newest first, and how many match in total (for paging)."""
-    ensure_table(session.get_bind())
+    """Recorded observations, newest first, and how many match in total (for paging);
+    ``where`` narrows them to what the reader may see."""
     query = select(LightsObservation)
+    if where is not None:
+        query = query.where(where)
     if community is not None:
         query = query.where(LightsObservation.community == community)
     if building is not None:

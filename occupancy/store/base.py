@@ -4,6 +4,7 @@ shared conformance tests in ``tests/store/``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -13,6 +14,19 @@ from occupancy.timeseries import HourlyWindow
 
 class StoreError(RuntimeError):
     """The store could not do what was asked; the message says how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredReadings:
+    """Raw readings older than a moment, per kind: removed, or (dry run) that would be."""
+
+    registers: int = 0
+    energy: int = 0
+    lights: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.registers + self.energy + self.lights
 
 
 @runtime_checkable
@@ -33,5 +47,10 @@ class ReadingStore(Protocol):
 
     def last_registers(self) -> dict[str, MeterReading]:
         """The newest register reading per unit, so a restarted ingester resumes its deltas."""
+
+    def expire_before(self, ts: float, *, dry_run: bool = False) -> ExpiredReadings:
+        """Delete raw readings (registers, energy, lights) stamped before ``ts`` (Unix
+        seconds), so the retention setting is honoured now, not whenever the backend gets
+        round to it; hourly rollups are kept. ``dry_run`` only counts them."""
 
     def close(self) -> None: ...

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from occupancy.readings import IntervalEnergy, LightReading, MeterReading, meter_key
-from occupancy.store.base import StoreError
+from occupancy.store.base import ExpiredReadings, StoreError
 from occupancy.timeseries import (
     HOUR,
     MAX_STORED_INTERVAL_SECONDS,
@@ -43,6 +43,15 @@ CREATE INDEX IF NOT EXISTS lights_by_time ON lights (ts);
 """
 #: Unit ids per ``IN (...)`` query: far below SQLite's variable limit (32,766 since 3.32).
 _IDS_PER_QUERY = 500
+#: Raw tables and their time column, as (``ExpiredReadings`` field, table, column).
+_RAW_TABLES = (
+    ("registers", "registers", "ts"),
+    ("energy", "energy", "end_ts"),
+    ("lights", "lights", "ts"),
+)
+#: Units whose old readings one expiry transaction deletes: the lock is let go between
+#: blocks, so the ingester's writes and the web's reads carry on during a long expiry.
+_UNITS_PER_EXPIRY = 50
 
 
 class EmbeddedStore:
@@ -179,6 +188,57 @@ class EmbeddedStore:
                 "ON r.unit_id = m.unit_id AND r.ts = m.ts"
             ).fetchall()
         return {u: MeterReading(community=c, unit_id=u, ts=ts, kwh=k) for u, c, ts, k in rows}
+
+    def expire_before(self, ts: float, *, dry_run: bool = False) -> ExpiredReadings:
+        """Delete readings before ``ts``, a few units per transaction.
+
+        By unit because every table's key starts with the unit: ``unit_id IN (..) AND
+        ts < ?`` is a range of the key (``registers`` has no time index, and a time-ordered
+        ``LIMIT`` would rescan what is left of the table for each chunk). ``secure_delete``
+        overwrites the freed pages, and a checkpoint moves them out of the WAL, so the
+        readings are gone from the file, not only from the tables.
+        """
+        counts: dict[str, int] = {}
+        try:
+            if dry_run:
+                with self._lock:
+                    for name, table, column in _RAW_TABLES:
+                        (counts[name],) = self._conn.execute(
+                            f"SELECT COUNT(*) FROM {table} WHERE {column} < ?", (ts,)
+                        ).fetchone()
+                return ExpiredReadings(**counts)
+            with self._lock:
+                self._conn.execute("PRAGMA secure_delete=ON")
+            try:
+                for name, table, column in _RAW_TABLES:
+                    counts[name] = self._expire_table(table, column, ts)
+            finally:
+                with self._lock:
+                    self._conn.execute("PRAGMA secure_delete=OFF")
+                    if any(counts.values()):
+                        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"expiring readings in the store {self.path} failed: {exc}") from exc
+        return ExpiredReadings(**counts)
+
+    def _expire_table(self, table: str, column: str, ts: float) -> int:
+        with self._lock:
+            units = [
+                row[0]
+                for row in self._conn.execute(
+                    f"SELECT DISTINCT unit_id FROM {table} WHERE {column} < ?", (ts,)
+                )
+            ]
+        removed = 0
+        for lo in range(0, len(units), _UNITS_PER_EXPIRY):
+            block = units[lo : lo + _UNITS_PER_EXPIRY]
+            with self._lock, self._conn:
+                removed += self._conn.execute(
+                    f"DELETE FROM {table} WHERE unit_id IN ({','.join('?' * len(block))}) "
+                    f"AND {column} < ?",
+                    (*block, ts),
+                ).rowcount
+        return removed
 
     def ping(self) -> None:
         """Cheap liveness check for readiness probes."""

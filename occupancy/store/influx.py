@@ -25,7 +25,7 @@ import numpy as np
 
 from occupancy.readings import IntervalEnergy, LightReading, MeterReading
 from occupancy.store import influx_schema as schema
-from occupancy.store.base import ReadingStore, StoreError
+from occupancy.store.base import ExpiredReadings, ReadingStore, StoreError
 from occupancy.store.influx_http import InfluxHTTP, InfluxTarget, parse_url
 from occupancy.timeseries import (
     HOUR,
@@ -347,6 +347,40 @@ class InfluxQLStore(InfluxHTTP):
             written += len(lines)
             day += 1
         return written
+
+    def expire_before(self, ts: float, *, dry_run: bool = False) -> ExpiredReadings:
+        """Count, then delete, raw readings before ``ts``: the retention policy (bucket)
+        would drop them too, but only whole shard groups once all of a group is past the
+        duration, so days late; this makes the setting hold now. Rollups (the ``hourly``
+        measurement, in their own retention policy or bucket) are never touched."""
+        # Stored times are whole milliseconds: t < ts exactly when t < ceil(ts in ms).
+        cutoff_ms = math.ceil(ts * 1000)
+        counts = {
+            name: self._count_before(measurement, field_name, cutoff_ms)
+            for name, measurement, field_name in schema.RAW_MEASUREMENTS
+        }
+        if not dry_run:
+            for name, measurement, _ in schema.RAW_MEASUREMENTS:
+                if counts[name]:
+                    self._delete_before(measurement, cutoff_ms)
+        return ExpiredReadings(**counts)
+
+    def _count_before(self, measurement: str, field_name: str, cutoff_ms: int) -> int:
+        db, rp = self.raw
+        action = f"counting {measurement} readings to expire"
+        total = 0
+        for series in self._statement(
+            schema.count_before(measurement, field_name, cutoff_ms), db, rp, action=action
+        ):
+            try:
+                total += sum(int(row[1] or 0) for row in series.get("values") or [])
+            except (IndexError, ValueError, TypeError) as exc:
+                raise self._foreign_data(action, exc) from exc
+        return total
+
+    def _delete_before(self, measurement: str, cutoff_ms: int) -> None:
+        """Delete the raw measurement's points stamped before ``cutoff_ms``."""
+        raise NotImplementedError
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from occupancy.store.base import StoreError
 from occupancy.store.influx import InfluxQLStore
 from occupancy.store.influx_http import InfluxTarget, error_text
-from occupancy.store.influx_schema import ident
+from occupancy.store.influx_schema import delete_before, ident
 
 log = logging.getLogger(__name__)
 
@@ -195,3 +195,12 @@ class Influx1Store(InfluxQLStore):
                 "restart the ingester (opening the store creates it) or CREATE DATABASE"
             )
         raise self._status_error(action, resp.status, text)
+
+    # -- expiry ------------------------------------------------------------------------
+
+    def _delete_before(self, measurement: str, cutoff_ms: int) -> None:
+        self._statement(
+            delete_before(measurement, cutoff_ms),
+            self.target.database,
+            action=f"deleting expired {measurement} readings",
+        )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from urllib3 import exceptions as u3
@@ -177,6 +178,24 @@ class Influx2Store(InfluxQLStore):
                 )
                 return
             raise error from exc
+
+    # -- expiry ------------------------------------------------------------------------
+
+    def _delete_before(self, measurement: str, cutoff_ms: int) -> None:
+        """The delete API on the raw bucket only (rollups live in another bucket). Its
+        ``stop`` is inclusive, so it is the last millisecond before the cutoff."""
+        self._check_open()
+        action = f"deleting expired {measurement} readings from bucket {self.bucket}"
+        try:
+            self._client.delete_api().delete(
+                start=datetime(1970, 1, 1, tzinfo=UTC),
+                stop=datetime.fromtimestamp((cutoff_ms - 1) / 1000, UTC),
+                predicate=f'_measurement="{measurement}"',
+                bucket=self.bucket,
+                org=self.org,
+            )
+        except Exception as exc:
+            raise self._client_error(action, exc) from exc
 
     def _client_error(self, action: str, exc: Exception) -> StoreError:
         """influxdb-client raises ApiException (HTTP status) or urllib3 errors; map both."""

@@ -27,6 +27,12 @@ LIGHTS = "lights"  # field on (integer 0/1); time = observation time
 HOURLY = "hourly"  # rollups: coverage, kwh, lights_on (float), lights_n (integer); time = hour
 UNIT = "unit"
 COMMUNITY = "community"
+#: The raw readings, as (kind, measurement, a field every point has): what expires.
+RAW_MEASUREMENTS = (
+    ("registers", REGISTER, "kwh"),
+    ("energy", ENERGY, "kwh"),
+    ("lights", LIGHTS, "on"),
+)
 
 MS_PER_S = 1000
 NS_PER_MS = 1_000_000
@@ -170,6 +176,22 @@ def select(
         f"SELECT {columns} FROM {ident(measurement)} WHERE {where} "
         f"GROUP BY {ident(UNIT)}, {ident(COMMUNITY)}"
     )
+
+
+def count_before(measurement: str, field: str, cutoff_ms: int) -> str:
+    """Points of ``measurement`` stamped before ``cutoff_ms``, over every series at once."""
+    return (
+        f"SELECT count({ident(field)}) FROM {ident(measurement)} "
+        f"WHERE time < {cutoff_ms * NS_PER_MS}"
+    )
+
+
+def delete_before(measurement: str, cutoff_ms: int) -> str:
+    """InfluxDB 1.x: delete ``measurement``'s points stamped before ``cutoff_ms``.
+
+    DELETE takes no retention policy: it acts on the measurement in every policy of the
+    database. Raw and rollup data have different measurement names, so rollups are safe."""
+    return f"DELETE FROM {ident(measurement)} WHERE time < {cutoff_ms * NS_PER_MS}"
 
 
 def last_register_query() -> str:

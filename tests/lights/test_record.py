@@ -3,15 +3,11 @@ first, and created in a database that predates it."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from sqlalchemy import create_engine, inspect
 
 from occupancy.db.session import session_scope
-from occupancy.db.tables import Base
 from occupancy.lights import SurveyObservation, list_observations, record_observations
-from occupancy.lights.record import LightsObservation, ensure_table
+from occupancy.lights.record import LightsObservation
 
 from .survey_data import RIVER, SUNNY, local_ts
 
@@ -72,17 +68,6 @@ def test_many_observations_in_one_go(db_url: str) -> None:
         assert record_observations(session, observations, source="api").new == 1000
     with session_scope(db_url) as session:
         assert record_observations(session, observations, source="api").unchanged == 1000
-
-
-def test_table_is_created_in_a_database_made_before_it(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
-    tables = [t for name, t in Base.metadata.tables.items() if name != "lights_observations"]
-    Base.metadata.create_all(engine, tables=tables)
-    assert "lights_observations" not in inspect(engine).get_table_names()
-    ensure_table(engine)
-    assert "lights_observations" in inspect(engine).get_table_names()
-    engine.dispose()
 
 
 @pytest.mark.parametrize("column", ["unit_id", "ts"])
