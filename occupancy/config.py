@@ -77,6 +77,27 @@ class Settings(BaseSettings):
         description="Local time (HH:MM) of the nightly run over the last window_days whole days; "
         "after midnight so late readings have arrived.",
     )
+    dismissal_days: float = Field(
+        30,
+        gt=0,
+        description="Days a person's dismissal keeps detection from flagging the same unit "
+        "and kind again, unless the evidence changes materially.",
+    )
+    session_hours: float = Field(
+        12, gt=0, le=24 * 30, description="Hours a web sign-in lasts before signing in again."
+    )
+    cookie_secure: bool = Field(
+        False,
+        description="Send the session cookie over HTTPS only; set true whenever the service is "
+        "reached through HTTPS (it should be, beyond 127.0.0.1).",
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed sign-ins per username within login_window_minutes before "
+        "sign-in is refused for a while (four times as many per client address).",
+    )
+    login_window_minutes: int = Field(15, ge=1, description="Window of login_max_failures.")
     host: str = Field("127.0.0.1", description="Address `occupancy serve` binds to.")
     port: int = Field(8000, ge=1, le=65535)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 
+from occupancy.auth import passwords
 from occupancy.broker import EmbeddedBroker, find_mosquitto
 
 
@@ -22,3 +24,15 @@ def mosquitto_url() -> Iterator[str]:
         yield broker.url
     finally:
         broker.stop()
+
+
+@pytest.fixture(autouse=True)
+def fast_argon2(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, with the cheapest parameters: every API test creates an account and
+    many sign in, and at the production cost (~0.6 s per hash on a 2-core CI box) that would
+    add minutes. Tests marked ``production_argon2`` (tests/auth/test_passwords.py) keep the
+    real parameters and check them."""
+    if request.node.get_closest_marker("production_argon2") is None:
+        monkeypatch.setattr(
+            passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        )

@@ -1,0 +1,107 @@
+"""Changing accounts after they exist: the web admin page, the API and the CLI share these.
+
+Anything that changes what a person may see (role, community, grid, disabling) or how they
+prove who they are (a new password) ends their browser sessions, so the change holds from
+their next click rather than from their next sign-in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from occupancy.auth.accounts import AccountError, set_password
+from occupancy.auth.passwords import WeakPasswordError
+from occupancy.auth.sessions import end_all_sessions
+from occupancy.db.tables import GRID_WORKER, ROLES, SECRETARY, User
+
+
+def check_scope(role: str, community: str, grid: str) -> None:
+    """The same rules ``create_user`` applies: a role's scope must be complete and no wider."""
+    if role not in ROLES:
+        raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if role in (SECRETARY, GRID_WORKER) and not community:
+        raise AccountError(f"a {role} needs a community: the community they serve")
+    if role == GRID_WORKER and not grid:
+        raise AccountError("a grid_worker needs a grid: the grid they walk")
+    if role == SECRETARY and grid:
+        raise AccountError("a secretary serves a whole community; leave grid empty")
+    if role not in (SECRETARY, GRID_WORKER) and (community or grid):
+        raise AccountError(f"an {role} account is not tied to a community or grid")
+
+
+def find_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is None:
+        raise AccountError(f"there is no user {username!r}")
+    return user
+
+
+def username_taken(session: Session, username: str) -> bool:
+    count = session.scalar(
+        select(func.count()).where(func.lower(User.username) == username.strip().lower())
+    )
+    return bool(count)
+
+
+@dataclass
+class Changes:
+    """What ``update_user`` changed, for the audit detail (never a password)."""
+
+    fields: list[str] = field(default_factory=list)
+    sessions_ended: bool = False
+
+    def __str__(self) -> str:
+        text = "; ".join(self.fields)
+        return f"{text}; sessions ended" if self.sessions_ended else text
+
+
+def update_user(
+    session: Session,
+    user: User,
+    *,
+    role: str | None = None,
+    community: str | None = None,
+    grid: str | None = None,
+    active: bool | None = None,
+    display_name: str | None = None,
+    password: str | None = None,
+) -> Changes:
+    """Apply the given changes (None = leave as is; no commit). Raises ``AccountError`` with
+    a message for people when the result would be an account with an impossible scope."""
+    changes = Changes()
+    new_role = user.role if role is None else role
+    new_community = user.community if community is None else community.strip()
+    new_grid = user.grid if grid is None else grid.strip()
+    check_scope(new_role, new_community, new_grid)
+    scope_changed = False
+    for name, old, new in (
+        ("role", user.role, new_role),
+        ("community", user.community, new_community),
+        ("grid", user.grid, new_grid),
+    ):
+        if old != new:
+            setattr(user, name, new)
+            changes.fields.append(f"{name}: {old or '-'} -> {new or '-'}")
+            scope_changed = True
+    if display_name is not None and display_name.strip()[:64] != user.display_name:
+        user.display_name = display_name.strip()[:64]
+        changes.fields.append("display_name changed")
+    disabled = False
+    if active is not None and active != user.active:
+        user.active = active
+        changes.fields.append("enabled" if active else "disabled")
+        disabled = not active
+    if password is not None:
+        try:
+            set_password(session, user, password)
+        except WeakPasswordError as exc:
+            raise AccountError(str(exc)) from exc
+        changes.fields.append("password reset")
+    if scope_changed or disabled or password is not None:
+        end_all_sessions(session, user.id)
+        changes.sessions_ended = True
+    session.flush()
+    return changes
