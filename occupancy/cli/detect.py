@@ -69,6 +69,7 @@ def detect(
                 end=end_at,
                 communities=community,
                 model_path=model or settings.model_path,
+                dismissal_days=settings.dismissal_days,
             )
         finally:
             store.close()

@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from occupancy.db.session import session_scope
 from occupancy.db.tables import (
+    CLOSED_FLAG_STATE,
     CLOSED_FLAG_STATES,
+    DISMISSED_FLAG_STATE,
     MANUAL_RUN,
     NEW_FLAG_STATE,
     WELFARE_RUN,
@@ -40,6 +42,8 @@ from occupancy.register.entry import RegisterEntry
 from occupancy.register.repository import load_register
 from occupancy.store.base import ReadingStore
 from occupancy.timeseries import HourlyWindow, local_midnight, window_bounds
+from occupancy.workflow import history
+from occupancy.workflow.reflag import DISMISSAL_DAYS, change_reason
 
 logger = logging.getLogger(__name__)
 
@@ -105,19 +109,24 @@ def detect_from_store(
     model_path: Path | None = None,
     kind: str = MANUAL_RUN,
     clock: Clock = utcnow,
+    dismissal_days: float = DISMISSAL_DAYS,
 ) -> DetectionResult:
     """Detect over the last ``days`` whole local days before ``end`` and record the run.
 
     ``end`` defaults to the last local midnight by ``clock``. ``kind`` is recorded on the run
     (``manual`` for ``occupancy detect``, ``nightly`` from the scheduler). A failing run is
-    recorded with its error and the exception re-raised.
+    recorded with its error and the exception re-raised. ``dismissal_days``: see
+    ``persist_flags`` (``Settings.dismissal_days``).
     """
     start, stop = window_bounds(end or local_midnight(clock(), tz), days, tz)
     with _recorded_run(db_url, kind, start, stop, clock) as run_id:
         with session_scope(db_url) as session:
             register: dict[str, RegisterEntry] = {}
+            # Who is registered on the window's last day: a household that moved out before
+            # it counts nobody, one not yet moved in too.
+            last_day = (stop.astimezone(tz) - timedelta(days=1)).date()
             for community in communities or [None]:
-                register.update(load_register(session, community))
+                register.update(load_register(session, community, as_of=last_day))
         window = _open(store).hourly_window(start, days * 24)
         wanted = set(communities or ())
         ids = [
@@ -138,6 +147,7 @@ def detect_from_store(
             model_version=result.model_version,
             units_scored=int(np.isfinite(result.probability).sum()),
             clock=clock,
+            dismissal_days=dismissal_days,
         )
     return dataclasses.replace(result, run_id=run_id, **counts)
 
@@ -150,6 +160,7 @@ def welfare_from_store(
     days: int = 7,
     as_of: datetime | None = None,
     clock: Clock = utcnow,
+    dismissal_days: float = DISMISSAL_DAYS,
 ) -> DetectionResult:
     """Check vulnerable residents up to the last full hour before ``as_of`` and record the run.
 
@@ -176,7 +187,7 @@ def welfare_from_store(
         with session_scope(db_url) as session:
             register = {
                 u: e
-                for u, e in load_register(session).items()
+                for u, e in load_register(session, as_of=moment.date()).items()
                 if e.vulnerable and e.registered_occupants > 0
             }
         ids = list(register)
@@ -200,6 +211,7 @@ def welfare_from_store(
             may_withdraw=welfare_withdraw_rule(active),
             may_downgrade=welfare_withdraw_rule(active, welfare_may_downgrade),
             window_end=judged_at,
+            dismissal_days=dismissal_days,
         )
     return DetectionResult(window, flags, np.full(len(ids), np.nan), version, run_id, **counts)
 
@@ -353,6 +365,7 @@ def _finish(
     may_withdraw: WithdrawRule | None = None,
     may_downgrade: WithdrawRule | None = None,
     window_end: datetime | None = None,
+    dismissal_days: float = DISMISSAL_DAYS,
 ) -> dict[str, int]:
     """Store the flags and the run's numbers in one transaction: all of them or none.
     ``window_end`` replaces the recorded one when the run judged as of an earlier time."""
@@ -370,6 +383,7 @@ def _finish(
             may_withdraw=may_withdraw,
             may_downgrade=may_downgrade,
             now=_utc_now(clock),
+            dismissal_days=dismissal_days,
         )
         run.model_version = model_version
         run.units_scored = units_scored
@@ -388,6 +402,7 @@ def persist_flags(
     may_withdraw: WithdrawRule | None = None,
     may_downgrade: WithdrawRule | None = None,
     now: datetime | None = None,
+    dismissal_days: float = DISMISSAL_DAYS,
 ) -> tuple[int, int, int]:
     """Update the open flag of each unit and kind, or add one: re-running never duplicates.
 
@@ -406,6 +421,14 @@ def persist_flags(
     night run must not bring back what the 02:00 welfare check withdrew, nor
     ``occupancy detect --end <past>`` what newer data disproved). A record without a
     probability (the welfare rule's) keeps the P(occupied) the 7-day model put on the flag.
+
+    A person's dismissal holds: no flag is added for a unit and kind whose latest dismissed
+    flag is younger than ``dismissal_days``, unless the evidence changed materially
+    (``occupancy.workflow.reflag``; a later flag a person closed supersedes the dismissal).
+    Flags in review (assigned, visited) keep being updated like new ones, never withdrawn.
+    What the run changes goes into the flags' history as ``detector`` events: raised (with
+    the reason when a dismissal was overridden), escalated (became urgent), downgraded and
+    withdrawn; plain updates are not recorded, they would bury the history.
     Returns (created, updated, withdrawn).
     """
     now = (now or utcnow()).astimezone(UTC)
@@ -439,15 +462,43 @@ def persist_flags(
     def newer(key: tuple[str, str]) -> bool:
         return later(raised_by[key][1])
 
-    created = updated = 0
+    dismissals = _standing_dismissals(session, now, dismissal_days)
+    events: list[dict[str, Any]] = []
+
+    def event(row: Flag, action: str, from_state: str | None, note: str = "") -> None:
+        events.append(
+            history.event_fields(
+                row.id,
+                at=now,
+                actor=history.DETECTOR,
+                action=action,
+                from_state=from_state,
+                to_state=row.state,
+                run_id=run.id,
+                probability=row.probability,
+                note=note,
+            )
+        )
+
+    created = updated = held = 0
     raised = set()
+    new_rows: list[tuple[Flag, str]] = []
     for record in flags:
         key = (record.unit_id, record.kind)
         raised.add(key)
         row = open_flags.get(key)
+        escalated = False
         if row is None:
             if later(closed_ends.get(key)):
                 continue  # newer data already closed it
+            note = ""
+            dismissed = dismissals.get(key)
+            if dismissed is not None:
+                reason = change_reason(dismissed, record)
+                if reason is None:
+                    held += 1
+                    continue  # a person dismissed this evidence
+                note = f"raised again despite the dismissal of flag {dismissed.id}: {reason}"
             row = Flag(
                 unit_id=record.unit_id,
                 kind=record.kind,
@@ -455,11 +506,13 @@ def persist_flags(
                 state=NEW_FLAG_STATE,
             )
             session.add(row)
+            new_rows.append((row, note))
             created += 1
         elif newer(key):
             continue
         else:
             updated += 1
+            escalated = bool(record.urgent) and not row.urgent
         row.community = record.community
         row.score = float(record.score)
         if record.probability is not None:
@@ -471,6 +524,8 @@ def persist_flags(
         row.evidence = dict(record.evidence)
         row.run_id = run.id
         row.last_raised_at = now
+        if escalated:
+            event(row, history.ESCALATED, row.state, "became urgent")
     withdrawn = 0
     looked_at = set(scored_units)
     for key, row in open_flags.items():
@@ -485,11 +540,46 @@ def persist_flags(
             row.state = WITHDRAWN_FLAG_STATE
             row.run_id = run.id
             withdrawn += 1
+            event(row, history.WITHDRAWN, NEW_FLAG_STATE, "no longer seen in the data")
         elif may_downgrade is not None and may_downgrade(row, raised_by[key][0]):
             _downgrade(row, _utc(run.window_end))
             row.run_id = run.id
             updated += 1
+            event(row, history.DOWNGRADED, row.state, "active again: no longer urgent")
+    if new_rows:
+        session.flush()  # the new flags' ids, for their "raised" events
+        for row, note in new_rows:
+            event(row, history.RAISED, None, note)
+    history.add_events(session, events)
+    if held:
+        logger.info("%d flags not raised again: a person dismissed them (same evidence)", held)
     return created, updated, withdrawn
+
+
+def _standing_dismissals(
+    session: Session, now: datetime, days: float
+) -> dict[tuple[str, str], Flag]:
+    """Each unit's and kind's latest dismissed flag younger than ``days``, unless a person
+    closed a later flag of that unit and kind (a visit since supersedes the dismissal)."""
+    cutoff = now - timedelta(days=days)
+    dismissed = session.scalars(
+        select(Flag)
+        .where(Flag.state == DISMISSED_FLAG_STATE, Flag.closed_at > cutoff)
+        .order_by(Flag.closed_at, Flag.id)
+    ).all()
+    if not dismissed:
+        return {}
+    latest = {(f.unit_id, f.kind): f for f in dismissed}
+    closed = session.execute(
+        select(Flag.unit_id, Flag.kind, func.max(Flag.closed_at))
+        .where(Flag.state == CLOSED_FLAG_STATE, Flag.closed_at > cutoff)
+        .group_by(Flag.unit_id, Flag.kind)
+    ).all()
+    for unit_id, kind, at in closed:
+        flag = latest.get((unit_id, kind))
+        if flag is not None and _utc(at) >= _utc(flag.closed_at):
+            del latest[(unit_id, kind)]
+    return latest
 
 
 def _downgrade(row: Flag, active_by: datetime | None) -> None:

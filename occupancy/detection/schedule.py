@@ -13,6 +13,10 @@ Two jobs:
 * **nightly** at ``OCCUPANCY_NIGHTLY_AT`` (02:30, local): the full detector over the last
   ``OCCUPANCY_WINDOW_DAYS`` whole days (``detect_from_store``).
 
+After each nightly run, raw readings older than ``OCCUPANCY_RAW_RETENTION_DAYS`` are deleted
+(``occupancy.retention``); a failure there is logged and tried again after the next
+nightly run, and never stops detection.
+
 When they run is decided from what the database records, so a restart neither repeats nor
 loses a run: the nightly run is due when none has succeeded since the latest 02:30 (a server
 that was down over night catches up soon after it starts); the welfare check when the last
@@ -28,12 +32,13 @@ import time as systime
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 
 from occupancy.config import Settings
-from occupancy.db.session import get_engine, session_scope
+from occupancy.db.session import session_scope
 from occupancy.db.tables import NIGHTLY_RUN, WELFARE_RUN, DetectionRun, utcnow
 from occupancy.detection.run import Clock, detect_from_store, welfare_from_store
+from occupancy.retention import ExpiryResult, expire_raw_readings, retention_too_short
 from occupancy.store.base import ReadingStore
 from occupancy.timeseries import local_midnight
 
@@ -53,28 +58,6 @@ def next_slot(now: datetime, at: time, tz: tzinfo) -> datetime:
     """The first local ``at`` strictly after ``now``."""
     last = latest_slot(now, at, tz)
     return datetime.combine(last.date() + timedelta(days=1), at, tzinfo=tz)
-
-
-def missing_run_columns(db_url: str) -> list[str]:
-    """Columns of ``detection_runs`` this code needs that the database lacks (an older file:
-    ``create_all`` makes missing tables, never missing columns)."""
-    engine = get_engine(db_url)
-    have = {c["name"] for c in inspect(engine).get_columns(DetectionRun.__tablename__)}
-    return [c.name for c in DetectionRun.__table__.columns if c.name not in have]
-
-
-def upgrade_hint(missing: list[str]) -> str:
-    """The SQL that adds ``missing`` columns (SQLite and PostgreSQL alike)."""
-    sql = {
-        "kind": "kind VARCHAR(16) NOT NULL DEFAULT 'manual'",
-        "flags_created": "flags_created INTEGER NOT NULL DEFAULT 0",
-        "flags_updated": "flags_updated INTEGER NOT NULL DEFAULT 0",
-        "flags_withdrawn": "flags_withdrawn INTEGER NOT NULL DEFAULT 0",
-        "error": "error TEXT",
-    }
-    return " ".join(
-        f"ALTER TABLE detection_runs ADD COLUMN {sql.get(name, name)};" for name in missing
-    )
 
 
 class DetectionScheduler:
@@ -115,6 +98,8 @@ class DetectionScheduler:
         self._thread: threading.Thread | None = None
         #: Runs finished by this scheduler, ok or not: (kind, ok), for logs and tests.
         self.completed: list[tuple[str, bool]] = []
+        #: What the last expiry did, or the error it failed with.
+        self.last_expiry: ExpiryResult | Exception | None = None
 
     # -- when ---------------------------------------------------------------------------
     def due(self, now: datetime) -> list[str]:
@@ -145,11 +130,40 @@ class DetectionScheduler:
 
     # -- running ------------------------------------------------------------------------
     def run_pending(self, now: datetime | None = None) -> list[tuple[str, bool]]:
-        """Run every job due at ``now`` (default: the clock), one after the other."""
+        """Run every job due at ``now`` (default: the clock), one after the other, and after
+        the nightly run the expiry of old raw readings (not listed: it is no detection run,
+        see ``last_expiry``)."""
         if not self._history_loaded:
             self.load_history()
         now = now or self.clock()
-        return [(kind, self._run(kind, now)) for kind in self.due(now)]
+        done = []
+        for kind in self.due(now):
+            done.append((kind, self._run(kind, now)))
+            if kind == NIGHTLY_RUN:
+                self._expire(now)
+        return done
+
+    def _expire(self, now: datetime) -> bool:
+        """Delete raw readings past the retention; never raises (detection goes on)."""
+        settings = self.settings
+        try:
+            problem = retention_too_short(settings.raw_retention_days, settings.window_days)
+            if problem:
+                raise ValueError(problem)
+            self.last_expiry = expire_raw_readings(
+                self._open_store(),
+                now=now,
+                retention_days=settings.raw_retention_days,
+                db_url=settings.resolved_db_url,
+            )
+        except Exception as exc:
+            logger.exception(
+                "expiring old raw readings failed (%s); next try after the next nightly run", exc
+            )
+            self.last_expiry = exc
+            self._close_store()
+            return False
+        return True
 
     def load_history(self) -> None:
         """Pick up where the last process left off: when each job last started and when the
@@ -184,6 +198,7 @@ class DetectionScheduler:
                     days=settings.window_days,
                     as_of=now,
                     clock=self.clock,
+                    dismissal_days=settings.dismissal_days,
                 )
             else:
                 result = detect_from_store(
@@ -195,6 +210,7 @@ class DetectionScheduler:
                     model_path=settings.model_path,
                     kind=NIGHTLY_RUN,
                     clock=self.clock,
+                    dismissal_days=settings.dismissal_days,
                 )
         except Exception as exc:  # the run recorded it; log it and carry on
             logger.exception(
@@ -269,19 +285,6 @@ class DetectionScheduler:
 
     def _loop(self) -> None:
         if self._stop.wait(self.start_delay_seconds):
-            return
-        try:
-            missing = missing_run_columns(self.settings.resolved_db_url)
-        except Exception:
-            logger.exception("cannot read the database; the scheduler will keep trying")
-            missing = []
-        if missing:
-            logger.error(
-                "detection is NOT scheduled: the database predates the run records "
-                "(detection_runs lacks %s). Add them with: %s (or start from a new database)",
-                ", ".join(missing),
-                upgrade_hint(missing),
-            )
             return
         while not self._stop.is_set():
             try:

@@ -221,3 +221,44 @@ def test_the_newest_data_hour_is_counted_in_real_hours_across_dst() -> None:
     assert newest_data_hour(lagging, stop).astimezone(UTC) == (
         stop - timedelta(hours=3)
     ).astimezone(UTC)
+
+
+def test_detection_counts_the_register_as_of_the_windows_last_day(tmp_path: Path) -> None:
+    """A household that moved out before the window ended, or moves in after it, is not
+    registered for detection: a silent flat there is no welfare or offline concern."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from occupancy.detection.run import detect_from_store
+    from occupancy.readings import IntervalEnergy
+    from occupancy.register.entry import RegisterEntry
+    from occupancy.register.repository import import_entries
+    from occupancy.store import open_store
+
+    tz = ZoneInfo("Asia/Shanghai")
+    end = datetime(2026, 3, 8, tzinfo=tz)  # last day of the window: 7 March
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    with session_scope(url) as session:
+        import_entries(
+            session,
+            [
+                RegisterEntry("home", "east", 1, move_in=date(2020, 1, 1)),
+                RegisterEntry(
+                    "gone", "east", 1, move_in=date(2020, 1, 1), move_out=date(2026, 3, 7)
+                ),
+                RegisterEntry("soon", "east", 1, move_in=date(2026, 3, 8)),
+            ],
+        )
+    store = open_store(f"sqlite:///{tmp_path / 'readings.sqlite'}")
+    t0 = end.timestamp() - 7 * 86400
+    store.write(  # standby only, all week: nobody is living in any of them
+        energy=[
+            IntervalEnergy("east", unit, t0 + 900 * k, t0 + 900 * (k + 1), 0.005)
+            for unit in ("home", "gone", "soon")
+            for k in range(7 * 96)
+        ]
+    )
+    result = detect_from_store(store, url, tz=tz, days=7, end=end, communities=["east"])
+    store.close()
+    flagged = {f.unit_id: f.kind for f in result.flags}
+    assert flagged == {"home": REGISTERED_SILENT}

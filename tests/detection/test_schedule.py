@@ -20,26 +20,25 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 import simulator
 from occupancy.api.main import create_app
 from occupancy.config import Settings
-from occupancy.db.session import get_engine, session_scope
+from occupancy.db.session import session_scope
 from occupancy.db.tables import NIGHTLY_RUN, WELFARE_RUN, DetectionRun, Flag
 from occupancy.detection.run import detect_from_store, welfare_from_store
 from occupancy.detection.schedule import (
     DetectionScheduler,
     latest_slot,
-    missing_run_columns,
     next_slot,
-    upgrade_hint,
 )
 from occupancy.flags.record import METER_OFFLINE, REGISTERED_SILENT
 from occupancy.readings import MeterReading
 from occupancy.register.entry import RegisterEntry
 from occupancy.register.repository import import_entries
 from occupancy.store import open_store
+from tests.accounts import add_user, bearer, token_for
 from tests.pg import fresh_database
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -420,7 +419,7 @@ def test_a_failing_run_is_recorded_and_the_scheduler_carries_on(
     assert scheduler.run_pending() == []  # done for tonight
 
     # A secretary sees both nightly runs, the failed one with the first line of its error.
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=secretary(settings)) as client:
         ok, bad = client.get("/api/runs", params={"kind": NIGHTLY_RUN}).json()
     assert (ok["status"], bad["status"]) == ("ok", "failed")
     assert bad["id"] == failed.id and "no-such-model.skops" in bad["error"]
@@ -440,6 +439,12 @@ def test_an_unreadable_store_is_a_recorded_failure(settings: Settings, tmp_path:
 
 
 # -- in the service ----------------------------------------------------------------------------
+def secretary(settings: Settings) -> dict[str, str]:
+    """Headers of a signed-in secretary, who may read the run history."""
+    add_user(settings.resolved_db_url, "sec-runs", "secretary", community="any")
+    return bearer(token_for(settings.resolved_db_url, "sec-runs"))
+
+
 class StepClock:
     """A clock the test moves; thread-safe enough for one writer."""
 
@@ -468,7 +473,7 @@ def test_the_service_runs_detection_in_the_background(settings: Settings) -> Non
         schedule=True,
         scheduler_options={"clock": clock, "start_delay_seconds": 0, "max_wait_seconds": 0.02},
     )
-    with TestClient(app) as client:
+    with TestClient(app, headers=secretary(settings)) as client:
         scheduler = app.state.scheduler
         assert scheduler is not None and scheduler.running
         # Pages answer while detection runs in its thread.
@@ -489,48 +494,10 @@ def test_the_service_runs_detection_in_the_background(settings: Settings) -> Non
 
 def test_the_service_without_schedule_runs_nothing(settings: Settings) -> None:
     app = create_app(settings)
-    with TestClient(app) as client:
+    with TestClient(app, headers=secretary(settings)) as client:
         assert app.state.scheduler is None
         assert client.get("/api/runs").json() == []
     assert runs(settings.resolved_db_url) == []
-
-
-# -- databases -------------------------------------------------------------------------------
-def test_an_old_database_is_told_how_to_upgrade(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    import sqlite3
-
-    with sqlite3.connect(tmp_path / "old.db") as conn:  # the table as the last release made it
-        conn.execute(
-            "CREATE TABLE detection_runs (id INTEGER PRIMARY KEY, started_at DATETIME, "
-            "finished_at DATETIME, window_start DATETIME, window_end DATETIME, "
-            "model_version VARCHAR(128), units_scored INTEGER, flags_raised INTEGER)"
-        )
-        conn.execute(
-            "INSERT INTO detection_runs VALUES (1, '2026-03-01', '2026-03-01', "
-            "'2026-02-22', '2026-03-01', 'old', 5, 1)"
-        )
-    missing = missing_run_columns(url)
-    assert missing == ["kind", "flags_created", "flags_updated", "flags_withdrawn", "error"]
-    # The service refuses to schedule, saying what to run, instead of failing every hour.
-    settings = make_settings(tmp_path, db_url=url)
-    scheduler = DetectionScheduler(settings, start_delay_seconds=0).start()
-    deadline = time.monotonic() + 10
-    while scheduler.running and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not scheduler.running
-    assert "ALTER TABLE detection_runs ADD COLUMN kind" in caplog.text
-    scheduler.stop()
-    with get_engine(url).begin() as conn:
-        for statement in upgrade_hint(missing).split(";"):
-            if statement.strip():
-                conn.execute(text(statement))
-    assert missing_run_columns(url) == []
-    (old,) = runs(url)
-    assert (old.kind, old.flags_created, old.error) == ("manual", 0, None)
-    get_engine(url).dispose()
 
 
 @pytest.fixture(scope="module")
