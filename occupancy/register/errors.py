@@ -12,19 +12,31 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class RegisterRowError:
-    """One bad cell (or a missing column, then ``row`` is 1, the header row).
+    """One bad cell (or a missing column, then ``row`` is the header row).
 
-    ``row`` counts like a spreadsheet: header = 1, first data row = 2. ``column`` is the header
-    text as written in the file; ``value`` is the cell as written; ``message`` says how to fix it.
+    ``row`` counts like a spreadsheet, title rows above the header included. ``column`` is the
+    header text as written in the file and ``letter`` the column as Excel labels it (A, B, ...;
+    empty for a column that is missing); ``value`` is the cell as written; ``message`` says
+    how to fix it.
     """
 
     row: int
     column: str
     value: str
     message: str
+    letter: str = ""
+
+    @property
+    def where(self) -> str:
+        """Row and column as a person looks them up: ``row 4, column H (登记人数)``."""
+        if self.letter and self.column:
+            return f"row {self.row}, column {self.letter} ({self.column})"
+        if self.column or self.letter:
+            return f"row {self.row}, column {self.column or self.letter}"
+        return f"row {self.row}"
 
     def __str__(self) -> str:
-        where = f"row {self.row}, column {self.column}" if self.column else f"row {self.row}"
+        where = self.where
         if self.value:
             return f'{where}: "{self.value}" {self.message}'
         return f"{where}: {self.message}"

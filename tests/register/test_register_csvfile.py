@@ -129,10 +129,11 @@ def test_bad_row_reported_by_spreadsheet_row_and_header_as_written() -> None:
         column="登记人数",
         value="abc",
         message="is not a whole number of people (use 0 for nobody)",
+        letter="H",
     )
     assert (
         str(error)
-        == 'row 4, column 登记人数: "abc" is not a whole number of people (use 0 for nobody)'
+        == 'row 4, column H (登记人数): "abc" is not a whole number of people (use 0 for nobody)'
     )
 
 
@@ -160,8 +161,8 @@ def test_all_errors_collected_in_order() -> None:
     ]
     message = str(info.value)
     assert message.startswith("register file has 8 problems:")
-    assert 'row 3, column Vulnerable: "maybe" is not yes or no' in message
-    assert "row 4, column Community: is empty" in message
+    assert 'row 3, column D (Vulnerable): "maybe" is not yes or no' in message
+    assert "row 4, column B (Community): is empty" in message
     assert "MQTT" in info.value.errors[2].message
     assert "at most 64" in info.value.errors[4].message
 
@@ -243,7 +244,7 @@ def test_load_register_csv_keys_by_unit_id(write_csv) -> None:
 
 
 def test_load_register_csv_raises_value_error(write_csv) -> None:
-    with pytest.raises(ValueError, match="row 2, column community"):
+    with pytest.raises(ValueError, match=r"row 2, column B \(community\)"):
         load_register_csv(write_csv("unit_id,community,registered_occupants\nu1,,1\n"))
 
 
