@@ -24,6 +24,7 @@ from occupancy.ingest.mqtt_source import MqttSource
 from occupancy.register.repository import import_register_file
 from occupancy.store import open_store
 from simulator import generate_community, publish_dir, write_community
+from tests.accounts import add_user, bearer, token_for
 
 UNITS, DAYS, SEED = 80, 7, 20261129  # a seed never used for training
 
@@ -142,7 +143,10 @@ def test_rerunning_detection_updates_instead_of_duplicating(pipeline) -> None:
 
 def test_api_serves_the_flags(pipeline) -> None:
     settings, result = pipeline["settings"], pipeline["result"]
-    client = TestClient(create_app(settings))
+    # The community's secretary, who sees all of it.
+    add_user(settings.resolved_db_url, "e2e-secretary", "secretary", community="e2e-community")
+    token = token_for(settings.resolved_db_url, "e2e-secretary")
+    client = TestClient(create_app(settings), headers=bearer(token))
     assert client.get("/healthz").status_code == 200
     body = client.get("/api/flags", params={"kind": "unregistered_activity", "limit": 500}).json()
     assert {f["unit_id"] for f in body["data"]} == flagged(result, "unregistered_activity")

@@ -1,10 +1,10 @@
 """Dependencies shared by the routes, as ``Annotated`` aliases so a signature reads like a
-sentence: ``def read_unit(unit_id: str, session: SessionDep, store: StoreDep)``.
+sentence: ``def read_unit(unit_id: str, user: CurrentUser, session: SessionDep)``.
 
-Accounts and roles arrive in a later issue. They will plug in here as a ``CurrentUser``
-dependency (a grid worker sees their grid, a secretary their community), added to the routers'
-``dependencies=[...]`` in ``api/main.py`` and used by the queries to narrow what is listed.
-Until then the service is meant for a trusted office network only (it binds to 127.0.0.1).
+Who is asking comes from a bearer API token (scripts) or the session cookie (browsers). A
+request without either gets 401 on the API and is sent to the sign-in page otherwise. Unsafe
+requests made with the cookie must echo the session's CSRF token (form field or header);
+bearer tokens are not sent by browsers on their own, so they need none.
 """
 
 from __future__ import annotations
@@ -14,12 +14,22 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from occupancy.api.i18n import LANGUAGE_COOKIE, pick_language
 from occupancy.api.templating import render
+from occupancy.auth.accounts import user_for_token
+from occupancy.auth.principal import Principal
+from occupancy.auth.sessions import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    csrf_matches,
+    resolve_session,
+)
 from occupancy.config import Settings, get_settings
 from occupancy.db.session import session_factory
 from occupancy.store import open_store
@@ -29,7 +39,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_db(settings: SettingsDep) -> Iterator[Session]:
-    """A session per request; pages only read, so nothing is committed."""
+    """A session per request; routes that change something (an audit row counts) commit."""
     with session_factory(settings.resolved_db_url)() as session:
         yield session
 
@@ -84,6 +94,88 @@ def get_now() -> datetime:
 NowDep = Annotated[datetime, Depends(get_now)]
 
 
+class SignInRequired(Exception):
+    """No valid credentials: 401 on the API, a redirect to the sign-in page for pages."""
+
+
+#: Reads ``Authorization: Bearer ...`` and documents it in the OpenAPI schema.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="An API token from `occupancy users token USERNAME` (starts with occ_).",
+)
+
+_UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def get_signed_in(
+    request: Request,
+    session: SessionDep,
+    now: NowDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    """The person behind this request; raises ``SignInRequired`` when nobody is."""
+    if credentials is not None:
+        user = user_for_token(session, credentials.credentials, now=now)
+        if user is None:
+            raise SignInRequired("unknown or revoked API token")
+        session.commit()  # last_used_at
+        request.state.csrf_expected = None
+    else:
+        signed_in = resolve_session(session, request.cookies.get(SESSION_COOKIE), now=now)
+        if signed_in is None:
+            raise SignInRequired("not signed in")
+        user = signed_in.user
+        request.state.csrf_expected = signed_in.session.csrf_token
+    principal = Principal.from_user(user)
+    request.state.principal = principal
+    return principal
+
+
+async def get_current_user(
+    request: Request, principal: Annotated[Principal, Depends(get_signed_in)]
+) -> Principal:
+    """``get_signed_in`` plus the CSRF check of unsafe requests made with the cookie."""
+    expected = getattr(request.state, "csrf_expected", None)
+    if request.method in _UNSAFE and expected is not None:
+        given = request.headers.get(CSRF_HEADER)
+        if given is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            given = value if isinstance(value, str) else None
+        if not csrf_matches(expected, given):
+            raise HTTPException(
+                status_code=status.HTTP_403_FORBIDDEN,
+                detail="missing or wrong CSRF token; reload the page and try again",
+            )
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+class Requires:
+    """A dependency that lets through only people whose role has ``permission``:
+    ``user: Annotated[Principal, Depends(Requires("flags.assign"))]``."""
+
+    def __init__(self, permission: str) -> None:
+        Principal(0, "", "admin").can(permission)  # unknown permissions fail at import time
+        self.permission = permission
+
+    def __call__(self, user: CurrentUser) -> Principal:
+        if not user.can(self.permission):
+            raise HTTPException(
+                status_code=status.HTTP_403_FORBIDDEN,
+                detail=f"your role ({user.role}) may not do this ({self.permission})",
+            )
+        return user
+
+
 def get_language(
     request: Request,
     lang: Annotated[
@@ -106,6 +198,9 @@ class Page:
         self.settings = settings
 
     def __call__(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        state = self.request.state
+        context.setdefault("user", getattr(state, "principal", None))
+        context.setdefault("csrf_token", getattr(state, "csrf_expected", None) or "")
         return render(
             self.request,
             template,

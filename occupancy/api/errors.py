@@ -8,13 +8,15 @@ instead of a stack trace.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, status
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from occupancy.api.deps import SignInRequired
 from occupancy.api.i18n import LANGUAGE_COOKIE, pick_language
 from occupancy.api.templating import render
 from occupancy.store.base import StoreError
@@ -60,7 +62,23 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     return _error_page(request, status.HTTP_503_SERVICE_UNAVAILABLE, "error.503.body", "")
 
 
+async def _sign_in_required(request: Request, exc: Exception) -> Response:
+    if _wants_json(request):
+        return JSONResponse(
+            {"detail": f"{exc}: send Authorization: Bearer <API token>, or sign in at /login"},
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(
+        f"/login?{urlencode({'next': target})}", status_code=status.HTTP_303_SEE_OTHER
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _unavailable)
     app.add_exception_handler(StoreError, _unavailable)

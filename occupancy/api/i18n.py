@@ -191,6 +191,25 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def _merge_feature_messages() -> None:
+    """Add every ``occupancy.api.messages.<feature>.MESSAGES``; a key defined twice is a bug."""
+    import importlib
+    import pkgutil
+
+    from occupancy.api import messages
+
+    for info in sorted(pkgutil.iter_modules(messages.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{messages.__name__}.{info.name}")
+        for language, strings in getattr(module, "MESSAGES", {}).items():
+            clash = set(MESSAGES[language]) & set(strings)
+            if clash:
+                raise RuntimeError(f"{info.name} redefines UI strings {sorted(clash)}")
+            MESSAGES[language].update(strings)
+
+
+_merge_feature_messages()
+
+
 def normalize_language(value: str | None) -> str | None:
     """Map what people type (``zh``, ``zh_cn``, ``EN-us``) to a supported code, else None."""
     if not value:

@@ -15,7 +15,23 @@ from fastapi.staticfiles import StaticFiles
 
 from occupancy.api.deps import StoreRegistry
 from occupancy.api.errors import install_error_handlers
-from occupancy.api.routes import communities, flags, health, lights, pages, runs, units
+from occupancy.api.routes import (
+    audit,
+    auth,
+    communities,
+    dashboard,
+    flag_pages,
+    flags,
+    health,
+    lights,
+    pages,
+    register,
+    register_pages,
+    runs,
+    units,
+    users,
+    worklist,
+)
 from occupancy.api.templating import STATIC_DIR
 from occupancy.config import Settings, get_settings
 
@@ -25,6 +41,12 @@ api_router.include_router(units.router)
 api_router.include_router(communities.router)
 api_router.include_router(lights.router)
 api_router.include_router(runs.router)
+api_router.include_router(auth.api_router)  # /api/me
+api_router.include_router(users.router)  # /api/users
+api_router.include_router(audit.router)  # /api/audit
+api_router.include_router(audit.csv_router)  # /api/audit.csv
+api_router.include_router(worklist.api_router)  # /api/worklist
+api_router.include_router(register.router)  # /api/register
 
 
 def create_app(
@@ -69,7 +91,16 @@ def create_app(
 
     app.include_router(health.router)
     app.include_router(api_router)
+    # H5: the dashboard before pages.router, whose /communities/{community:path} would
+    # otherwise swallow /communities/X/dashboard and /communities/X/flags.
+    app.include_router(dashboard.router)  # /communities/X/dashboard, /communities/X/flags
+    app.include_router(flag_pages.router)  # /flags/{id} and its form posts
+    app.include_router(worklist.router)  # /worklist, /worklist/print, /worklist.csv, /worklists
+    app.include_router(register_pages.router)  # /register/import
     app.include_router(pages.router)
+    app.include_router(auth.router)  # /login, /logout
+    app.include_router(users.pages)  # /admin/users
+    app.include_router(audit.pages)  # /admin/audit
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     return app

@@ -9,11 +9,11 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from occupancy.api.schemas import CommunitySummary
+from occupancy.auth.principal import Principal
 from occupancy.db.tables import CLOSED_FLAG_STATES, Flag, Unit
 from occupancy.flags.record import FLAG_KINDS
 
-#: States after which a flag no longer asks for a visit. The visit workflow (a later issue)
-#: owns these names; until it lands every flag the detector writes is "new", hence open.
+#: States after which a flag no longer asks for a visit.
 CLOSED_STATES = CLOSED_FLAG_STATES
 
 #: Urgent flags first (a vulnerable resident may need help), then the surest.
@@ -31,7 +31,10 @@ def _filtered(
     state: str | None,
     unit_id: str | None,
     open_only: bool,
+    user: Principal | None,
 ) -> Select:
+    if user is not None:
+        statement = statement.where(user.flag_clause())
     if community is not None:
         statement = statement.where(Flag.community == community)
     if kind is not None:
@@ -55,14 +58,17 @@ def list_flags(
     open_only: bool = False,
     limit: int | None = None,
     offset: int = 0,
+    user: Principal | None = None,
 ) -> tuple[Sequence[Flag], int]:
-    """One page of flags, urgent first, and how many match in all."""
+    """One page of flags, urgent first, and how many match in all; only those ``user`` may
+    see when given (every route gives it; detection and the CLI see everything)."""
     where = {
         "community": community,
         "kind": kind,
         "state": state,
         "unit_id": unit_id,
         "open_only": open_only,
+        "user": user,
     }
     total = session.scalar(_filtered(select(func.count(Flag.id)), **where)) or 0
     statement = _filtered(select(Flag), **where).order_by(*FLAG_ORDER).offset(offset)
@@ -87,16 +93,24 @@ def units_by_id(session: Session, unit_ids: Iterable[str]) -> dict[str, Unit]:
     return {u.unit_id: u for u in session.scalars(select(Unit).where(Unit.unit_id.in_(ids)))}
 
 
-def community_summaries(session: Session, community: str | None = None) -> list[CommunitySummary]:
+def community_summaries(
+    session: Session, community: str | None = None, user: Principal | None = None
+) -> list[CommunitySummary]:
     """Every community named in the register or in a flag, by name, with open-flag counts.
 
     A community with flags but no register rows is listed too: flags in a community nobody
-    registered are exactly what a secretary must see.
+    registered are exactly what a secretary must see. With ``user``, only the communities,
+    units and flags that person may see are counted.
     """
     units = select(Unit.community, func.count(Unit.unit_id)).group_by(Unit.community)
     flags = select(Flag.community, Flag.kind, func.count(Flag.id), URGENT_COUNT).where(
         Flag.state.not_in(CLOSED_STATES)
     )
+    closed_only = select(Flag.community).distinct()
+    if user is not None:
+        units = units.where(user.unit_clause())
+        flags = flags.where(user.flag_clause())
+        closed_only = closed_only.where(user.flag_clause())
     if community is not None:
         units = units.where(Unit.community == community)
         flags = flags.where(Flag.community == community)
@@ -112,7 +126,6 @@ def community_summaries(session: Session, community: str | None = None) -> list[
     # Communities where every flag is closed still exist: they are in the register, or
     # have (closed) flags, so look those up too.
     names = set(unit_counts) | set(flag_counts)
-    closed_only = select(Flag.community).distinct()
     if community is not None:
         closed_only = closed_only.where(Flag.community == community)
     names |= set(session.scalars(closed_only).all())
@@ -128,7 +141,10 @@ def community_summaries(session: Session, community: str | None = None) -> list[
     ]
 
 
-def community_summary(session: Session, community: str) -> CommunitySummary | None:
-    """The community's counts, or None when neither the register nor any flag names it."""
-    found = community_summaries(session, community)
+def community_summary(
+    session: Session, community: str, user: Principal | None = None
+) -> CommunitySummary | None:
+    """The community's counts, or None when neither the register nor any flag names it
+    (or, with ``user``, nothing in it is theirs to see)."""
+    found = community_summaries(session, community, user)
     return found[0] if found else None

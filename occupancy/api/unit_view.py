@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from occupancy.api.consumption import UnitWindow, unit_window
 from occupancy.api.queries import CLOSED_STATES, get_unit, list_flags
+from occupancy.auth.principal import Principal
 from occupancy.db.tables import Flag, Unit
 from occupancy.store.base import ReadingStore
 
@@ -33,11 +34,22 @@ def load_unit_view(
     now: datetime,
     last_day: date | None = None,
     open_only: bool = True,
+    user: Principal | None = None,
 ) -> UnitView | None:
     """The unit's register row, flags and recent readings; None when none of the three knows
-    the unit (a mistyped id), so the caller can answer 404."""
+    the unit (a mistyped id), or when ``user`` may see neither the unit nor any of its flags,
+    so the caller can answer 404 without telling whether the unit exists."""
     register = get_unit(session, unit_id)
     every_flag, _ = list_flags(session, unit_id=unit_id)
+    if user is not None:
+        community = register.community if register is not None else None
+        if community is None and every_flag:
+            community = every_flag[0].community
+        if not user.sees_unit(register, community) and not any(
+            user.sees_flag(flag, register) for flag in every_flag
+        ):
+            return None
+        every_flag = [flag for flag in every_flag if user.sees_flag(flag, register)]
     window = unit_window(store, unit_id, days=days, tz=tz, now=now, last_day=last_day)
     if register is None and not every_flag and not window.has_data:
         return None

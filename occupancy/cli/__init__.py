@@ -7,15 +7,18 @@ import typer
 
 from occupancy.cli import (
     accounts,
+    db,
     demo,
     detect,
     evaluate,
     ingest,
+    labels,
     lights,
     models,
     register,
     serve,
     store,
+    users,
 )
 
 app = typer.Typer(
@@ -27,7 +30,21 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (register, lights, ingest, detect, models, evaluate, serve, demo, accounts, store):
+for module in (
+    register,
+    lights,
+    ingest,
+    detect,
+    labels,
+    models,
+    evaluate,
+    serve,
+    demo,
+    accounts,
+    store,
+    db,
+    users,
+):
     module.attach(app)
 
 

@@ -51,11 +51,13 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from occupancy.flags.record import METER_OFFLINE, REGISTERED_SILENT
-from occupancy.models.features import UnitSummary
 from occupancy.timeseries import plus_hours
+
+if TYPE_CHECKING:  # importing the models package loads scikit-learn (seconds) for a page
+    from occupancy.models.features import UnitSummary
 
 
 def unit_evidence(

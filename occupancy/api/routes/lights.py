@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
-from occupancy.api.deps import NowDep, SessionDep, SettingsDep, StoreDep
+from occupancy.api.deps import NowDep, Requires, SessionDep, SettingsDep, StoreDep
 from occupancy.api.schemas import (
     BuildingCount,
     LightObservationPublic,
@@ -24,7 +24,8 @@ from occupancy.api.schemas import (
     LightsSurveyIn,
     LightsSurveyResult,
 )
-from occupancy.db.tables import Unit
+from occupancy.auth.principal import Principal
+from occupancy.db.tables import SECRETARY, Unit
 from occupancy.lights import (
     SurveyObservation,
     UnitLocator,
@@ -34,6 +35,7 @@ from occupancy.lights import (
     tally_by_building,
     time_problem,
 )
+from occupancy.lights.record import LightsObservation
 from occupancy.lights.values import aware
 from occupancy.register import RegisterEntry
 from occupancy.register.repository import to_entry
@@ -53,6 +55,7 @@ def _error(loc: tuple[str | int, ...], kind: str, message: str, value: Any) -> d
 @router.post("/surveys", response_model=LightsSurveyResult, status_code=status.HTTP_201_CREATED)
 def create_survey(
     survey: LightsSurveyIn,
+    user: Annotated[Principal, Depends(Requires("lights.write"))],
     session: SessionDep,
     store: StoreDep,
     settings: SettingsDep,
@@ -76,7 +79,7 @@ def create_survey(
                 survey.observed_at.isoformat(),
             )
         )
-    register = _register_entries(session, [item.unit_id.strip() for item in survey.units])
+    register = _register_entries(session, [item.unit_id.strip() for item in survey.units], user)
     observations = _check_units(survey, register, observed_at.timestamp(), errors)
     if errors:
         raise RequestValidationError(errors)
@@ -101,12 +104,17 @@ def create_survey(
     )
 
 
-def _register_entries(session: Session, unit_ids: list[str]) -> dict[str, RegisterEntry]:
-    """The register rows of the count's units only (a community may hold thousands)."""
+def _register_entries(
+    session: Session, unit_ids: list[str], user: Principal
+) -> dict[str, RegisterEntry]:
+    """The register rows of the count's units only (a community may hold thousands), of
+    those the counter may see: a unit outside their scope reads as not in the register."""
     wanted = sorted(set(unit_ids))
     entries: dict[str, RegisterEntry] = {}
     for start in range(0, len(wanted), _CHUNK):
-        query = select(Unit).where(Unit.unit_id.in_(wanted[start : start + _CHUNK]))
+        query = select(Unit).where(
+            Unit.unit_id.in_(wanted[start : start + _CHUNK]), user.unit_clause()
+        )
         entries.update((unit.unit_id, to_entry(unit)) for unit in session.scalars(query))
     return entries
 
@@ -182,6 +190,7 @@ def _check_units(
 
 @router.get("/surveys", response_model=LightObservationsPublic)
 def read_surveys(
+    user: Annotated[Principal, Depends(Requires("lights.read"))],
     session: SessionDep,
     settings: SettingsDep,
     now: NowDep,
@@ -207,6 +216,7 @@ def read_surveys(
         since=start.timestamp(),
         limit=limit,
         offset=offset,
+        where=_visible(user),
     )
     return LightObservationsPublic(
         data=[
@@ -225,3 +235,12 @@ def read_surveys(
         ],
         count=count,
     )
+
+
+def _visible(user: Principal) -> ColumnElement[bool]:
+    """Observations of the units ``user`` may see (a secretary: their whole community)."""
+    if user.is_admin:
+        return true()
+    if user.role == SECRETARY:
+        return user.community_clause(LightsObservation.community)
+    return LightsObservation.unit_id.in_(select(Unit.unit_id).where(user.unit_clause()))

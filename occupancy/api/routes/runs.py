@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, computed_field, field_validator
 from sqlalchemy import select
 
-from occupancy.api.deps import SessionDep
+from occupancy.api.deps import Requires, SessionDep
 from occupancy.api.schemas import _assume_utc
+from occupancy.auth.principal import Principal
 from occupancy.db.tables import RUN_KINDS, DetectionRun
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -71,6 +72,7 @@ class RunPublic(BaseModel):
 
 @router.get("", response_model=list[RunPublic])
 def read_runs(
+    user: Annotated[Principal, Depends(Requires("runs.read"))],
     session: SessionDep,
     kind: Annotated[RunKind | None, Query(description="Only runs of this job.")] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Newest runs returned.")] = 20,

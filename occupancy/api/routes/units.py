@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 
-from occupancy.api.deps import NowDep, SessionDep, SettingsDep, StoreDep
+from occupancy.api.deps import NowDep, Requires, SessionDep, SettingsDep, StoreDep, client_address
 from occupancy.api.schemas import FlagPublic, HourlyConsumption, UnitDetail, UnitPublic
 from occupancy.api.unit_view import load_unit_view
+from occupancy.audit.log import record
+from occupancy.auth.principal import Principal
 
 router = APIRouter(prefix="/units", tags=["units"])
 
 
 @router.get("/{unit_id:path}", response_model=UnitDetail)
 def read_unit(
+    request: Request,
     unit_id: str,
+    user: Annotated[Principal, Depends(Requires("register.read"))],
     session: SessionDep,
     store: StoreDep,
     settings: SettingsDep,
@@ -32,11 +37,23 @@ def read_unit(
         tz=settings.tz,
         now=now,
         last_day=end,
+        user=user,
     )
     if view is None:
         raise HTTPException(
-            status_code=404, detail=f"unit {unit_id!r} has no register entry, flags or data"
+            status_code=404,
+            detail=f"unit {unit_id!r} has no register entry, flags or data you may see",
         )
+    record(
+        session,
+        user,
+        "view",
+        "unit",
+        view.unit_id,
+        community=view.community,
+        address=client_address(request),
+    )
+    session.commit()
     return UnitDetail(
         unit_id=view.unit_id,
         community=view.community,

@@ -21,7 +21,7 @@ def test_ok_when_db_and_store_answer(empty_client: TestClient) -> None:
 
 def test_503_names_the_unreachable_database(settings: Settings) -> None:
     broken = settings.model_copy(update={"db_url": UNREACHABLE_DB})
-    for client in make_client(broken):
+    for client in make_client(broken, as_admin=False):
         response = client.get("/healthz")
         assert response.status_code == 503
         assert response.json() == {"status": "unavailable", "db": "error", "store": "ok"}
@@ -33,7 +33,7 @@ def test_503_names_the_unusable_store(settings: Settings, var_dir: Path) -> None
     blocker = var_dir / "not-a-directory"
     blocker.write_text("a file where the store's directory should be")
     broken = settings.model_copy(update={"store_url": f"sqlite:///{blocker / 'readings.sqlite'}"})
-    for client in make_client(broken):
+    for client in make_client(broken, as_admin=False):
         response = client.get("/healthz")
         assert response.status_code == 503
         assert response.json() == {"status": "unavailable", "db": "ok", "store": "error"}
@@ -41,7 +41,7 @@ def test_503_names_the_unusable_store(settings: Settings, var_dir: Path) -> None
 
 def test_other_routes_answer_503_when_the_database_is_down(settings: Settings) -> None:
     broken = settings.model_copy(update={"db_url": UNREACHABLE_DB})
-    for client in make_client(broken):
+    for client in make_client(broken, as_admin=False):
         api = client.get("/api/flags")
         assert api.status_code == 503
         assert "unavailable" in api.json()["detail"]
