@@ -22,6 +22,7 @@ from rich.table import Table
 
 from occupancy.broker import EmbeddedBroker
 from occupancy.config import Settings
+from occupancy.demo_accounts import DemoAccount, create_demo_accounts
 from occupancy.detection.run import DetectionResult, detect_from_store
 from occupancy.evaluate import EvaluationReport, evaluate, load_truth_csv
 from occupancy.flags.record import FLAG_KINDS
@@ -45,6 +46,7 @@ class DemoResult:
     published: int
     ingest_stats: dict
     timings: dict[str, float]
+    accounts: list[DemoAccount]
 
 
 def count_rows(path: Path) -> int:
@@ -98,7 +100,9 @@ def run_demo(
         timings["simulate"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        summary = import_register_file(settings.resolved_db_url, sim_dir / "register.csv")
+        summary = import_register_file(
+            settings.resolved_db_url, sim_dir / "register.csv", simulated=True, changed_by="demo"
+        )
         timings["register"] = time.perf_counter() - t
         console.print(f"register: {summary.created} units imported")
 
@@ -160,6 +164,7 @@ def run_demo(
         timings["detect"] = time.perf_counter() - t
     truth = load_truth_csv(sim_dir / "truth.csv")
     report = evaluate([(f.unit_id, f.kind) for f in detection.flags], truth)
+    accounts = create_demo_accounts(settings.resolved_db_url, workdir)
     return DemoResult(
         workdir=workdir,
         settings=settings,
@@ -168,6 +173,7 @@ def run_demo(
         published=expected,
         ingest_stats=ingester.stats.as_dict(),
         timings=timings,
+        accounts=accounts,
     )
 
 
@@ -197,3 +203,11 @@ def print_summary(result: DemoResult, console: Console) -> None:
     console.print(overview)
     console.print(result.report.table())
     console.print(flags_table(result.detection.flags, limit=10))
+    accounts = Table(
+        title=f"sign in with (also in {result.workdir / 'accounts.txt'})", title_justify="left"
+    )
+    for column in ("username", "password", "role", "sees"):
+        accounts.add_column(column)
+    for account in result.accounts:
+        accounts.add_row(account.username, account.password, account.role, account.scope)
+    console.print(accounts)

@@ -7,9 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from occupancy.api.main import create_app
 from occupancy.cli import app
+from occupancy.config import Settings
+from tests.accounts import login
 
 
 @pytest.mark.parametrize("broker", ["mosquitto", "amqtt"])
@@ -43,6 +47,22 @@ def test_demo_prints_summary_with_precision_and_recall(broker: str, tmp_path: Pa
     tp, _fp, _fn, precision, recall = row.groups()
     assert int(tp) > 0 and float(precision) >= 0.9 and float(recall) >= 0.9
     assert (tmp_path / "demo" / "occupancy.db").is_file()
+    # The printed accounts sign in, and the worker's list holds the flags put on it.
+    accounts = (tmp_path / "demo" / "accounts.txt").read_text("utf-8").splitlines()
+    assert (tmp_path / "demo" / "accounts.txt").stat().st_mode & 0o077 == 0
+    passwords = {line.split("\t")[0]: line.split("\t")[1] for line in accounts}
+    assert set(passwords) == {"admin", "secretary", "worker"}
+    assert passwords["worker"] in result.output
+    settings = Settings(
+        _env_file=None,
+        var_dir=tmp_path / "demo",
+        db_url=f"sqlite:///{tmp_path / 'demo' / 'occupancy.db'}",
+        store_url=f"sqlite:///{tmp_path / 'demo' / 'readings.sqlite'}",
+    )
+    with TestClient(create_app(settings)) as client:
+        login(client, "worker", passwords["worker"])
+        listed = client.get("/api/worklist").json()
+    assert listed["worker"] == "worker" and listed["to_visit"] >= 1, listed
 
 
 def test_demo_refuses_to_delete_a_directory_it_did_not_make(tmp_path: Path) -> None:
