@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from occupancy.audit.log import Actor
 from occupancy.auth.accounts import AccountError, set_password
 from occupancy.auth.passwords import WeakPasswordError
 from occupancy.auth.sessions import end_all_sessions
-from occupancy.db.tables import GRID_WORKER, ROLES, SECRETARY, User
+from occupancy.db.tables import ASSIGNED_FLAG_STATE, GRID_WORKER, ROLES, SECRETARY, Flag, User
 
 
 def check_scope(role: str, community: str, grid: str) -> None:
@@ -52,9 +53,12 @@ class Changes:
 
     fields: list[str] = field(default_factory=list)
     sessions_ended: bool = False
+    flags_unassigned: int = 0
 
     def __str__(self) -> str:
         text = "; ".join(self.fields)
+        if self.flags_unassigned:
+            text += f"; {self.flags_unassigned} flags taken off their list"
         return f"{text}; sessions ended" if self.sessions_ended else text
 
 
@@ -68,6 +72,7 @@ def update_user(
     active: bool | None = None,
     display_name: str | None = None,
     password: str | None = None,
+    by: Actor | None = None,
 ) -> Changes:
     """Apply the given changes (None = leave as is; no commit). Raises ``AccountError`` with
     a message for people when the result would be an account with an impossible scope."""
@@ -103,5 +108,30 @@ def update_user(
     if scope_changed or disabled or password is not None:
         end_all_sessions(session, user.id)
         changes.sessions_ended = True
+    if scope_changed:
+        changes.flags_unassigned = _unassign_all(session, user, by)
     session.flush()
     return changes
+
+
+def _unassign_all(session: Session, user: User, by: Actor | None) -> int:
+    """Take a worker who moved community, grid or role off the flags still on their list:
+    they are no longer theirs to visit, and a list nobody walks must go back to the
+    secretary (``new`` again) rather than keep the old scope visible to the worker."""
+    from occupancy.workflow.actions import unassign
+
+    actor = by or _System()
+    flags = session.scalars(
+        select(Flag).where(Flag.assigned_to_id == user.id, Flag.state == ASSIGNED_FLAG_STATE)
+    ).all()
+    for flag in flags:
+        unassign(session, flag, by=actor, note="the worker's scope changed")
+    return len(flags)
+
+
+class _System:
+    """The actor of changes made without a signed-in person (the command line)."""
+
+    user_id = None
+    username = "system"
+    role = "admin"

@@ -9,9 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from occupancy.db.tables import ADMIN, GRID_WORKER, SECRETARY, TESTER, Flag, Unit, User
+from occupancy.db.tables import (
+    ADMIN,
+    ASSIGNED_FLAG_STATE,
+    GRID_WORKER,
+    SECRETARY,
+    TESTER,
+    VISITED_FLAG_STATE,
+    Flag,
+    Unit,
+    User,
+)
+
+#: States in which an assignment still puts a flag on the worker's list (and so in sight).
+_ON_A_LIST = (ASSIGNED_FLAG_STATE, VISITED_FLAG_STATE)
 
 #: What each role may do. Seeing is further limited to the role's scope (community, grid or
 #: simulated units); admins only are unscoped.
@@ -81,17 +94,35 @@ class Principal:
 
     def flag_clause(self) -> ColumnElement[bool]:
         """WHERE condition on ``Flag``: flags of visible units, plus (for a grid worker) the
-        flags assigned to them, which may be of units outside the register."""
+        flags on their list, which may be of units outside the register or their grid.
+
+        Where a flag is depends on the register, not on ``Flag.community`` (the community the
+        meter reported under when the flag was raised): a unit moved to another community in
+        the register takes its flags with it. Only an unregistered unit's flags go by
+        ``Flag.community``.
+        """
         if self.role == ADMIN:
             return true()
-        if self.role == SECRETARY and self.community:
-            return Flag.community == self.community
         in_scope = Flag.unit_id.in_(select(Unit.unit_id).where(self.unit_clause()))
-        if self.role == GRID_WORKER:
-            return or_(Flag.assigned_to_id == self.user_id, in_scope)
+        if self.role == SECRETARY and self.community:
+            return or_(in_scope, self._unregistered_here())
+        if self.role == GRID_WORKER and self.community:
+            on_my_list = and_(
+                Flag.assigned_to_id == self.user_id,
+                Flag.state.in_(_ON_A_LIST),
+                or_(
+                    Flag.unit_id.in_(select(Unit.unit_id).where(Unit.community == self.community)),
+                    self._unregistered_here(),
+                ),
+            )
+            return or_(in_scope, on_my_list)
         if self.role == TESTER:
             return in_scope
         return false()
+
+    def _unregistered_here(self) -> ColumnElement[bool]:
+        """Flags of units in no register row, seen in this person's community."""
+        return and_(Flag.community == self.community, Flag.unit_id.not_in(select(Unit.unit_id)))
 
     def community_clause(self, column: ColumnElement[str]) -> ColumnElement[bool]:
         """WHERE condition on a community-name column (summaries, runs, surveys)."""
@@ -127,10 +158,17 @@ class Principal:
         return self.role == SECRETARY and bool(self.community) and community == self.community
 
     def sees_flag(self, flag: Flag, unit: Unit | None) -> bool:
-        if self.role == GRID_WORKER and flag.assigned_to_id == self.user_id:
-            return True
-        if self.role == SECRETARY:
-            return bool(self.community) and flag.community == self.community
+        """``unit``: the flag's register row (None when the unit is not registered); the
+        register decides the community, as in ``flag_clause``."""
+        if (
+            self.role == GRID_WORKER
+            and self.community
+            and flag.assigned_to_id == self.user_id
+            and flag.state in _ON_A_LIST
+        ):
+            community = unit.community if unit is not None else flag.community
+            if community == self.community:
+                return True
         return self.sees_unit(unit, flag.community)
 
     def sees_community(self, community: str, *, simulated: bool = False) -> bool:

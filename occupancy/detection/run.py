@@ -138,6 +138,12 @@ def detect_from_store(
         present = set(ids)
         ids += [u for u in register if u not in present]
         window = window.reindex(ids, {u: e.community for u, e in register.items()})
+        # The register says where a unit is; the meter's topic may still name an old one.
+        moved = [
+            register[u].community if u in register else c
+            for u, c in zip(ids, window.communities, strict=True)
+        ]
+        window = dataclasses.replace(window, communities=moved)
         result = detect_window(window, register, model_path)
         counts = _finish(
             db_url,
@@ -194,7 +200,7 @@ def welfare_from_store(
         opened = _open(store)
         window = opened.hourly_window(start, hours, ids).reindex(ids)
         # A unit without readings has no community in the store; the register knows it.
-        names = [c or register[u].community for u, c in zip(ids, window.communities, strict=True)]
+        names = [register[u].community or c for u, c in zip(ids, window.communities, strict=True)]
         window = dataclasses.replace(window, communities=names)
         judged_at = ingest_end(opened, start, stop) if ids else stop
         flags = welfare_flags(window, register, as_of=judged_at)

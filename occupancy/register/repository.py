@@ -23,7 +23,7 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from occupancy.db.session import session_scope
-from occupancy.db.tables import Unit, UnitVersion, utcnow
+from occupancy.db.tables import CLOSED_FLAG_STATES, Flag, Unit, UnitVersion, utcnow
 from occupancy.register.entry import RegisterEntry
 from occupancy.register.errors import RegisterRowError
 from occupancy.register.files import parse_register_file
@@ -121,6 +121,14 @@ def import_entries(
                 progress(done, total)
     for start in range(0, len(versions), _WRITE_BATCH):
         session.execute(insert(UnitVersion), versions[start : start + _WRITE_BATCH])
+    _move_open_flags(
+        session,
+        {
+            row["unit_id"]: row["community"]
+            for row in updates
+            if stored[row["unit_id"]]["community"] != row["community"]
+        },
+    )
     _expire_loaded(session, {row["unit_id"] for row in updates})
     return ImportSummary(created=len(creates), updated=len(updates), unchanged=len(entries) - total)
 
@@ -211,6 +219,25 @@ def delete_unit(
     session.delete(unit)
     session.flush()
     return unit
+
+
+def _move_open_flags(session: Session, moves: dict[str, str]) -> None:
+    """Open flags follow their unit to its new community, so the new community's secretary
+    sees them on their dashboard and the old one's no longer does."""
+    by_community: dict[str, list[str]] = {}
+    for unit_id, community in moves.items():
+        by_community.setdefault(community, []).append(unit_id)
+    for community, unit_ids in by_community.items():
+        for start in range(0, len(unit_ids), _CHUNK):
+            session.execute(
+                update(Flag)
+                .where(
+                    Flag.unit_id.in_(unit_ids[start : start + _CHUNK]),
+                    Flag.state.not_in(CLOSED_FLAG_STATES),
+                )
+                .values(community=community)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def to_entry(unit: Unit) -> RegisterEntry:

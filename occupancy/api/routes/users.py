@@ -147,7 +147,7 @@ def change_user(
     user = _get_user(session, user_id)
     _refuse_self_lockout(admin, user, body)
     try:
-        changes = update_user(session, user, **body.model_dump(exclude_unset=True))
+        changes = update_user(session, user, **body.model_dump(exclude_unset=True), by=admin)
     except AccountError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     if changes.fields:
@@ -324,7 +324,7 @@ def set_active_form(
         _refuse_self_lockout(admin, user, UserUpdate(active=active))
     except HTTPException as exc:
         return _users_page(page, session, status_code=exc.status_code, error=str(exc.detail))
-    changes = update_user(session, user, active=active)
+    changes = update_user(session, user, active=active, by=admin)
     if changes.fields:
         record(
             session,

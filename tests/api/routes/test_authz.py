@@ -494,3 +494,93 @@ def test_the_matrix_checks_what_it_claims(matrix_env: tuple[Settings, World, Pat
             assert ALL_UNITS - SEES_UNITS[account], account
     _, world, _ = matrix_env
     assert set(world.flag_ids) == ALL_UNITS
+
+
+# -- scope follows the register and the account ---------------------------------------------------
+def _flag_row(settings: Settings, unit: str) -> Flag:
+    with session_scope(settings.resolved_db_url) as session:
+        return session.query(Flag).filter(Flag.unit_id == unit).one()
+
+
+def test_a_unit_moved_to_another_community_takes_its_flag_along(
+    app_client: TestClient, matrix_env: tuple[Settings, World, Path]
+) -> None:
+    """The register, not the community the meter reported under, says whose a flag is."""
+    settings, world, template = matrix_env
+    _restore(settings, template)
+    flag_id = world.flag_ids["UA1-101"]
+    try:
+        moved = app_client.put(
+            "/api/register/units/UA1-101",
+            json={"community": B, "grid": "G1", "registered_occupants": 0},
+            headers=bearer(world.tokens["admin"]),
+        )
+        assert moved.status_code == 200, moved.text
+        assert _flag_row(settings, "UA1-101").community == B
+        for account, expected in (("sec_a", 404), ("sec_b", 200), ("wk_b1", 200)):
+            headers = bearer(world.tokens[account])
+            assert app_client.get(f"/api/flags/{flag_id}", headers=headers).status_code == (
+                expected
+            ), account
+            listed = app_client.get("/api/flags", headers=headers).text
+            assert ("UA1-101" in listed) == (expected == 200), account
+        page = app_client.get("/api/units/UA1-101", headers=bearer(world.tokens["sec_a"]))
+        assert page.status_code == 404
+    finally:
+        _restore(settings, template)
+
+
+def test_a_worker_moved_elsewhere_loses_their_old_list(
+    app_client: TestClient, matrix_env: tuple[Settings, World, Path]
+) -> None:
+    """Moving a grid worker takes their open flags off their list (back to the secretary)
+    and out of their sight, even flags once assigned to them."""
+    settings, world, template = matrix_env
+    _restore(settings, template)
+    flag_id = world.flag_ids["UA1-101"]
+    worker = bearer(world.tokens["wk_a1"])
+    try:
+        assert app_client.get(f"/api/flags/{flag_id}", headers=worker).status_code == 200
+        moved = app_client.patch(
+            f"/api/users/{world.user_ids['wk_a1']}",
+            json={"community": B, "grid": "G2"},
+            headers=bearer(world.tokens["admin"]),
+        )
+        assert moved.status_code == 200, moved.text
+        row = _flag_row(settings, "UA1-101")
+        assert (row.state, row.assigned_to_id) == ("new", None)
+        assert app_client.get(f"/api/flags/{flag_id}", headers=worker).status_code == 404
+        assert "UA1-101" not in app_client.get("/api/flags", headers=worker).text
+        visit = app_client.post(
+            f"/api/flags/{flag_id}/visit", json={"outcome": "vacant"}, headers=worker
+        )
+        assert visit.status_code == 404
+    finally:
+        _restore(settings, template)
+
+
+def test_a_closed_flag_leaves_its_workers_sight(
+    app_client: TestClient, matrix_env: tuple[Settings, World, Path]
+) -> None:
+    """An assignment shows a flag outside the worker's grid only while it is on their list."""
+    settings, world, template = matrix_env
+    _restore(settings, template)
+    flag_id = world.flag_ids["UA2-201"]  # grid G2; covered by wk_a1 of G1
+    office = bearer(world.tokens["sec_a"])
+    worker = bearer(world.tokens["wk_a1"])
+    try:
+        cover = {"worker_id": world.user_ids["wk_a1"], "allow_other_grid": True}
+        assert (
+            app_client.post(f"/api/flags/{flag_id}/assign", json=cover, headers=office).status_code
+            == 200
+        )
+        assert app_client.get(f"/api/flags/{flag_id}", headers=worker).status_code == 200
+        visit = app_client.post(
+            f"/api/flags/{flag_id}/visit", json={"outcome": "vacant"}, headers=worker
+        )
+        assert visit.status_code == 200, visit.text
+        close = app_client.post(f"/api/flags/{flag_id}/close", json={"note": ""}, headers=office)
+        assert close.status_code == 200, close.text
+        assert app_client.get(f"/api/flags/{flag_id}", headers=worker).status_code == 404
+    finally:
+        _restore(settings, template)
