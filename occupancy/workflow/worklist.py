@@ -242,8 +242,10 @@ def short_evidence(kind: str, evidence: dict[str, Any], language: str) -> str:
         return text
     if kind == REGISTERED_SILENT:
         since = _num(e.get("hours_since_activity"))
-        if since is None:
-            days = e.get("days") or e.get("hours_total", 0) / 24
+        days = _num(e.get("days")) or (_num(e.get("hours_total")) or 0) / 24
+        if since is None and not days:  # evidence without numbers: say no more than we know
+            text = "no recent activity" if en else "近期无用电活动"
+        elif since is None:
             text = f"no activity in {days:g} days" if en else f"{days:g} 天内无用电活动"
         else:
             text = f"no activity for {since:.0f} h" if en else f"已 {since:.0f} 小时无用电活动"

@@ -238,3 +238,23 @@ def test_csv_in_english() -> None:
     assert table[1][1] == "yes" and table[1][4] == "-1"  # a basement floor stays a number
     assert table[1][7:9] == ["Registered, silent", "no activity for 40 h"]
     assert table[1][11:13] == ["2026-03-10 08:00", "no answer"]
+
+
+@pytest.mark.parametrize(
+    ("evidence", "zh", "en"),
+    [
+        (
+            {"hours_since_activity": 52, "urgent": True},
+            "已 52 小时无用电活动（紧急）",
+            "no activity for 52 h (urgent)",
+        ),
+        ({"days": 7}, "7 天内无用电活动", "no activity in 7 days"),
+        ({"hours_total": 168}, "7 天内无用电活动", "no activity in 7 days"),
+        ({}, "近期无用电活动", "no recent activity"),  # never "0 days" that are not in the data
+    ],
+)
+def test_short_evidence_of_a_silent_home(evidence: dict, zh: str, en: str) -> None:
+    from occupancy.workflow.worklist import short_evidence
+
+    assert short_evidence("registered_silent", evidence, "zh-CN") == zh
+    assert short_evidence("registered_silent", evidence, "en") == en
