@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from occupancy.db.session import session_scope
 from occupancy.db.tables import (
@@ -435,6 +436,12 @@ def persist_flags(
     What the run changes goes into the flags' history as ``detector`` events: raised (with
     the reason when a dismissal was overridden), escalated (became urgent), downgraded and
     withdrawn; plain updates are not recorded, they would bury the history.
+
+    People act on flags while a run is going: each change to a flag the run read is one
+    conditional UPDATE that applies only while the flag is still in a state the change allows
+    (open, for an update; ``new``, to withdraw or downgrade it), so a person's assignment,
+    visit or dismissal committed meanwhile is never overwritten, and a dismissed flag keeps
+    the evidence it was dismissed on. Such a flag is skipped, not counted; the next run sees it.
     Returns (created, updated, withdrawn).
     """
     now = (now or utcnow()).astimezone(UTC)
@@ -493,7 +500,6 @@ def persist_flags(
         key = (record.unit_id, record.kind)
         raised.add(key)
         row = open_flags.get(key)
-        escalated = False
         if row is None:
             if later(closed_ends.get(key)):
                 continue  # newer data already closed it
@@ -510,6 +516,7 @@ def persist_flags(
                 kind=record.kind,
                 first_raised_at=now,
                 state=NEW_FLAG_STATE,
+                **_raised_fields(record, None, run.id, now),
             )
             session.add(row)
             new_rows.append((row, note))
@@ -517,21 +524,13 @@ def persist_flags(
         elif newer(key):
             continue
         else:
-            updated += 1
             escalated = bool(record.urgent) and not row.urgent
-        row.community = record.community
-        row.score = float(record.score)
-        if record.probability is not None:
-            row.probability = float(record.probability)
-        elif row.probability is not None and record.kind != REGISTERED_SILENT:
-            row.probability = None
-        row.urgent = bool(record.urgent)
-        row.evidence_text = record.evidence_text
-        row.evidence = dict(record.evidence)
-        row.run_id = run.id
-        row.last_raised_at = now
-        if escalated:
-            event(row, history.ESCALATED, row.state, "became urgent")
+            fields = _raised_fields(record, row.probability, run.id, now)
+            if _write_if(session, row, Flag.state.not_in(CLOSED_FLAG_STATES), fields) is None:
+                continue  # a person closed it since the read: it keeps what they judged
+            updated += 1
+            if escalated:
+                event(row, history.ESCALATED, row.state, "became urgent")
     withdrawn = 0
     looked_at = set(scored_units)
     for key, row in open_flags.items():
@@ -543,13 +542,15 @@ def persist_flags(
         ):
             continue
         if may_withdraw is None or may_withdraw(row, raised_by[key][0]):
-            row.state = WITHDRAWN_FLAG_STATE
-            row.run_id = run.id
+            fields = {"state": WITHDRAWN_FLAG_STATE, "run_id": run.id}
+            if _write_if(session, row, Flag.state == NEW_FLAG_STATE, fields) is None:
+                continue  # a person took it up since the read
             withdrawn += 1
             event(row, history.WITHDRAWN, NEW_FLAG_STATE, "no longer seen in the data")
         elif may_downgrade is not None and may_downgrade(row, raised_by[key][0]):
-            _downgrade(row, _utc(run.window_end))
-            row.run_id = run.id
+            fields = {**_downgraded(row, _utc(run.window_end)), "run_id": run.id}
+            if _write_if(session, row, Flag.state == NEW_FLAG_STATE, fields) is None:
+                continue
             updated += 1
             event(row, history.DOWNGRADED, row.state, "active again: no longer urgent")
     if new_rows:
@@ -588,17 +589,62 @@ def _standing_dismissals(
     return latest
 
 
-def _downgrade(row: Flag, active_by: datetime | None) -> None:
-    """Take the urgency off a flag whose resident is active again, saying so in its text."""
-    row.urgent = False
+def _raised_fields(
+    record: FlagRecord, probability: float | None, run_id: int, now: datetime
+) -> dict[str, Any]:
+    """The columns a run writes on the flag it raises (again) from ``record``; ``probability``
+    is the flag's current P(occupied)."""
+    fields: dict[str, Any] = {
+        "community": record.community,
+        "score": float(record.score),
+        "urgent": bool(record.urgent),
+        "evidence_text": record.evidence_text,
+        "evidence": dict(record.evidence),
+        "run_id": run_id,
+        "last_raised_at": now,
+    }
+    if record.probability is not None:
+        fields["probability"] = float(record.probability)
+    elif probability is not None and record.kind != REGISTERED_SILENT:
+        fields["probability"] = None
+    return fields
+
+
+def _write_if(
+    session: Session, row: Flag, state_check: ColumnElement[bool], fields: dict[str, Any]
+) -> str | None:
+    """Write ``fields`` to the flag's row only if its state still passes ``state_check``, in
+    one UPDATE, so a person's change committed since the run read the flag is not overwritten.
+    Returns the state the row then has (the in-memory flag takes the written values), or
+    None when nothing was written (the in-memory flag is expired: it reloads what is stored).
+    """
+    state = session.execute(
+        update(Flag)
+        .where(Flag.id == row.id, state_check)
+        .values(**fields)
+        .returning(Flag.state)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if state is None:
+        session.expire(row)
+        return None
+    for name, value in {**fields, "state": state}.items():
+        set_committed_value(row, name, value)
+    return state
+
+
+def _downgraded(row: Flag, active_by: datetime | None) -> dict[str, Any]:
+    """The columns that take the urgency off a flag whose resident is active again, saying
+    so in its text."""
     evidence = dict(row.evidence or {})
     evidence["urgent"] = False
     if active_by is not None:
         evidence["active_again_by"] = active_by.isoformat()
-    row.evidence = evidence
+    text = row.evidence_text or ""
     note = "active again: no longer urgent, the nightly run judges the week"
-    if note not in (row.evidence_text or ""):
-        row.evidence_text = f"{row.evidence_text}; {note}" if row.evidence_text else note
+    if note not in text:
+        text = f"{text}; {note}" if text else note
+    return {"urgent": False, "evidence": evidence, "evidence_text": text}
 
 
 def _utc_now(clock: Clock) -> datetime:

@@ -157,10 +157,17 @@ def record_visit(
                 VISIT, flag.state, "not_assignee", "a grid worker records visits on their own list"
             )
     now = _now(now)
-    event = _event(flag, VISIT, to, by, now, note=note, outcome=outcome)
+    if flag.state == VISITED and flag.visited_at is not None:
+        # A correction fixes what was entered for the same door-knock: it keeps the visit's
+        # time and the run and P(occupied) that visit judged (detection keeps updating a
+        # visited flag), so the label still pairs the outcome with the window before the knock.
+        judged = _visit_judged(session, flag)
+        event = _event(flag, VISIT, to, by, now, note=note, outcome=outcome, judged=judged)
+    else:
+        event = _event(flag, VISIT, to, by, now, note=note, outcome=outcome)
+        flag.visited_at = now
     flag.outcome = outcome
     flag.outcome_note = note
-    flag.visited_at = now
     flag.visited_by_id = by.user_id
     return _apply(session, flag, to, event)
 
@@ -252,6 +259,18 @@ def _check_worker(session: Session, flag: Flag, worker: User, *, allow_other_gri
         refuse("worker_other_grid", f"{worker.username} walks another grid than {grid}")
 
 
+def _visit_judged(session: Session, flag: Flag) -> tuple[int | None, float | None]:
+    """The run and P(occupied) the flag's current visit judged: those of its latest
+    ``visited`` event (the door-knock; ``corrected`` events follow it), else the flag's own."""
+    judged = session.execute(
+        select(FlagEvent.run_id, FlagEvent.probability)
+        .where(FlagEvent.flag_id == flag.id, FlagEvent.action == event_name(VISIT, ASSIGNED))
+        .order_by(FlagEvent.id.desc())
+        .limit(1)
+    ).first()
+    return (flag.run_id, flag.probability) if judged is None else (judged[0], judged[1])
+
+
 def _unit_grid(session: Session, unit_id: str) -> str:
     return session.scalar(select(Unit.grid).where(Unit.unit_id == unit_id)) or ""
 
@@ -280,9 +299,12 @@ def _event(
     note: str = "",
     outcome: str | None = None,
     assignee: str | None = None,
+    judged: tuple[int | None, float | None] | None = None,
 ) -> FlagEvent:
+    """The action's event; ``judged`` (run, P) replaces what the flag shows now."""
     if flag.id is None:
         raise ValueError("the flag must be stored (flushed) before people act on it")
+    run_id, probability = (flag.run_id, flag.probability) if judged is None else judged
     fields = event_fields(
         flag.id,
         at=now,
@@ -290,8 +312,8 @@ def _event(
         action=event_name(action, flag.state),
         from_state=flag.state,
         to_state=to,
-        run_id=flag.run_id,  # the evidence the person acted on
-        probability=flag.probability,
+        run_id=run_id,  # the evidence the person acted on
+        probability=probability,
         note=note,
         outcome=outcome,
         assignee=assignee,

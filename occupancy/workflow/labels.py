@@ -12,9 +12,11 @@ Which flags: every flag with a recorded outcome, whatever happened to it after t
 replaces the first one.
 
 Which window: the detection run whose evidence the visit judged, and the P(occupied) the flag
-showed then, both recorded on the visit's ``FlagEvent``. Detection keeps updating a visited
-flag until it is closed, so the flag's own run and P may be later than the visit; they are
-used only for a visit whose event has no run (a flag no run has judged, or an old event). Welfare
+showed then, both recorded on the visit's ``FlagEvent`` (the door-knock's, not a correction's:
+a corrected outcome keeps the window and time of the visit it corrects). Detection keeps
+updating a visited flag until it is closed, so the flag's own run and P may be later than the
+visit; they are used only for a visit whose event has no run (a flag no run has judged, or an
+old event). Welfare
 runs' windows end on an hour, not at midnight, and their model_version says so
 (``welfare-rule@...``): a trainer wanting whole-day windows should filter on it.
 """
@@ -37,8 +39,8 @@ from occupancy.workflow.states import VISIT, event_name
 
 #: Outcomes that answer "does someone live here?"; the others leave ``occupied`` empty.
 OCCUPIED_BY_OUTCOME = {"found_registered": 1, "found_needs_help": 1, "vacant": 0}
-#: FlagEvent actions of a recorded visit (a first one and a correction).
-_VISIT_EVENTS = (event_name(VISIT, "assigned"), event_name(VISIT, "visited"))
+#: FlagEvent action of a recorded visit (a door-knock; its corrections are ``corrected``).
+_DOOR_KNOCK = event_name(VISIT, "assigned")
 
 
 @dataclass(frozen=True)
@@ -112,11 +114,16 @@ def export_labels(
 
 
 def _query() -> Select:
-    """Flags with an outcome, the run their latest visit judged (the flag's own run for a
-    visit recorded without one), and the P(occupied) at that visit."""
+    """Flags with an outcome, the run their latest door-knock judged (the flag's own run for
+    a visit recorded without one), and the P(occupied) at that visit.
+
+    The door-knock is the latest ``visited`` event: the first visit since the flag was last
+    (re)assigned. The ``corrected`` events after it fix the outcome, not the window: taking
+    them would pair the outcome with a run detection made after the knock.
+    """
     latest = (
         select(func.max(FlagEvent.id).label("id"))
-        .where(FlagEvent.action.in_(_VISIT_EVENTS))
+        .where(FlagEvent.action == _DOOR_KNOCK)
         .group_by(FlagEvent.flag_id)
         .subquery()
     )

@@ -6,6 +6,8 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from occupancy.db.session import session_scope
 from occupancy.db.tables import Flag
 from occupancy.workflow.actions import assign, close, dismiss, record_visit
@@ -129,6 +131,85 @@ def test_the_window_is_the_one_the_visit_judged(url: str) -> None:
     assert (row["window_end"], row["probability"]) == (START.isoformat(), "0.3")
     with session_scope(url) as session:
         assert session.get(Flag, 1).probability == 0.1  # the flag itself moved on
+
+
+def test_a_corrected_outcome_keeps_the_window_p_and_time_of_the_visit_it_corrects(
+    url: str,
+) -> None:
+    """A correction fixes what was tapped at the door; it is not a new door-knock: the label
+    keeps the visit's window, P(occupied) and time even after detection moved the flag on."""
+    from occupancy.db.tables import DetectionRun, FlagEvent
+    from occupancy.detection.run import persist_flags
+    from occupancy.flags.record import FlagRecord
+
+    def detect(end: datetime, p: float) -> int:
+        record = FlagRecord("u", "east", "registered_silent", 1 - p, p, "", {})
+        with session_scope(url) as session:
+            run = DetectionRun(kind="nightly", window_start=end - timedelta(days=7), window_end=end)
+            session.add(run)
+            session.flush()
+            persist_flags(session, [record], run, scored_units=["u"], now=end)
+            return run.id
+
+    first = detect(START, 0.3)
+    visited = START + timedelta(hours=10)
+    visit(url, 1, "vacant", at=visited)
+    detect(START + timedelta(days=1), 0.1)  # the still visited flag moves on
+    visit(url, 1, "found_registered", at=START + timedelta(days=1, hours=9))
+    (row,) = export(url)
+    assert (row["outcome"], row["occupied"]) == ("found_registered", "1")
+    assert (row["window_end"], row["probability"]) == (START.isoformat(), "0.3")
+    assert row["visited_at"] == visited.isoformat()
+    with session_scope(url) as session:
+        corrected = session.scalars(select(FlagEvent).where(FlagEvent.action == "corrected")).one()
+        assert (corrected.run_id, corrected.probability) == (first, 0.3)
+    # Sent again and visited anew: the new visit's window counts, its correction keeps it.
+    ann = add_user(url, "ann", community="east")
+    with session_scope(url) as session:
+        assign(session, session.get(Flag, 1), ann, by=SECRETARY, now=START + timedelta(days=2))
+    again = START + timedelta(days=2, hours=5)
+    visit(url, 1, "vacant", at=again)
+    detect(START + timedelta(days=3), 0.6)
+    visit(url, 1, "no_answer", at=START + timedelta(days=3, hours=9))
+    (row,) = export(url)
+    assert (row["outcome"], row["visited_at"]) == ("no_answer", again.isoformat())
+    assert (row["window_end"], row["probability"]) == (
+        (START + timedelta(days=1)).isoformat(),
+        "0.1",
+    )
+
+
+def test_a_correction_event_carrying_a_later_run_does_not_move_the_window(url: str) -> None:
+    """Corrections recorded before they kept the visit's run carry the run detection made
+    after the knock; the label takes the window and P of the door-knock's own event."""
+    from occupancy.db.tables import FlagEvent
+
+    knocked, later = add_run(url, window_end=START), add_run(url, window_end=NOW)
+    flag_id = add_flag(url, run_id=knocked, probability=0.3)
+    visit(url, flag_id, "vacant", at=START + timedelta(hours=10))
+    with session_scope(url) as session:
+        flag = session.get(Flag, flag_id)
+        flag.run_id, flag.probability = later, 0.1  # detection moved the visited flag on
+        session.add(
+            FlagEvent(
+                flag_id=flag_id,
+                at=NOW,
+                actor="sec",
+                action="corrected",
+                from_state="visited",
+                to_state="visited",
+                outcome="found_registered",
+                run_id=later,
+                probability=0.1,
+            )
+        )
+        flag.outcome = "found_registered"
+    (row,) = export(url)
+    assert (row["outcome"], row["window_end"], row["probability"]) == (
+        "found_registered",
+        START.isoformat(),
+        "0.3",
+    )
 
 
 def test_export_to_a_file(url: str, tmp_path) -> None:
