@@ -64,6 +64,8 @@ class WorklistRow:
     #: The last visit's outcome: a revisit shows what was found before.
     outcome: str | None = None
     visited_at: datetime | None = None
+    #: The note of today's visit, so correcting the outcome does not wipe it (not exported).
+    outcome_note: str = ""
 
     def evidence(self, language: str) -> str:
         return self.evidence_en if language == "en" else self.evidence_zh
@@ -298,6 +300,7 @@ def _row(flag: Flag, unit: Unit | None) -> WorklistRow:
         assigned_at=_utc(flag.assigned_at),
         outcome=flag.outcome,
         visited_at=_utc(flag.visited_at),
+        outcome_note=(flag.outcome_note or "") if flag.state == VISITED_FLAG_STATE else "",
     )
 
 

@@ -373,3 +373,21 @@ def test_admin_sees_every_community_and_any_list(settings: Settings, world: dict
         assert [item["unit_id"] for item in body["data"]] == [unit for unit, *_ in TO_VISIT]
         assert client.get("/api/worklist", params={"worker": "\x00'"}).status_code == 404
         assert "/api/worklist" in client.get("/openapi.json").json()["paths"]
+
+
+def test_correcting_an_outcome_starts_from_the_note_already_written(
+    browser: TestClient, world: dict[str, int]
+) -> None:
+    """The correction forms (list and flag page) hold today's note, so saving a corrected
+    outcome does not wipe what the worker wrote at the door."""
+    csrf = login(browser, "w1")
+    flag_id = world[TO_VISIT[0][0]]
+    note = "老人说儿子下周回来 <b>"
+    visit = {"csrf_token": csrf, "outcome": "found_needs_help", "note": note, "next": "/worklist"}
+    assert browser.post(f"/flags/{flag_id}/visit", data=visit).status_code == 200
+    done = browser.get("/worklist").text
+    form = done[done.index(f'id="visit-form-{flag_id}"') :]
+    form = form[: form.index("</form>")]
+    assert "老人说儿子下周回来 &lt;b&gt;</textarea>" in form
+    page = browser.get(f"/flags/{flag_id}").text
+    assert "老人说儿子下周回来 &lt;b&gt;</textarea>" in page
