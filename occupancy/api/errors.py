@@ -53,7 +53,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
-    logger.error("backend unavailable serving %s: %s", request.url.path, exc)
+    # The error's type and the driver's message only: SQLAlchemy's own text carries the
+    # statement and its parameters, which may be free-text notes about residents.
+    logger.error(
+        "backend unavailable serving %s: %s: %s",
+        request.url.path,
+        type(exc).__name__,
+        getattr(exc, "orig", None) or exc,
+    )
     if _wants_json(request):
         return JSONResponse(
             {"detail": "the database or the readings store is unavailable"},

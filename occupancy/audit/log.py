@@ -8,6 +8,7 @@ nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -57,3 +58,22 @@ def record(
     )
     session.add(event)
     return event
+
+
+def listed(prefix: str, ids: Iterable[object], *, limit: int = MAX_DETAIL) -> str:
+    """``prefix`` and the ids a list view showed, e.g. ``list of 3 flags: 12,15,19``, so the
+    trail can answer "who saw flag 15". A list too long for ``detail`` keeps its first ids and
+    says how many more there were: ``list of 300 flags: 12,15 …(+298)``."""
+    values = [str(value) for value in ids]
+    if not values:
+        return prefix[:limit]
+    text = f"{prefix}: {','.join(values)}"
+    if len(text) <= limit:
+        return text
+    shown: list[str] = []
+    for value in values:
+        more = f" …(+{len(values) - len(shown) - 1})"
+        if len(prefix) + 2 + len(",".join([*shown, value])) + len(more) > limit:
+            break
+        shown.append(value)
+    return f"{prefix}: {','.join(shown)} …(+{len(values) - len(shown)})"[:limit]

@@ -4,16 +4,25 @@ Failures are counted per username and per client address over a sliding window; 
 limit, sign-in answers 429 with ``Retry-After`` until the oldest failure leaves the window.
 A success clears nothing: the attacker guessing one account must not reset its counter by
 signing in to their own.
+
+Checking a password takes long (argon2), so an attempt is claimed before it: the limit check
+and the insert of the attempt, as a failure, happen in one short locked transaction that
+commits before the password is checked (``claim_attempt``); a right password then turns the
+row into a success. Guesses sent all at once thus see each other and get no more password
+checks than the limit allows.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from occupancy.db.tables import LoginAttempt
+
+#: Key of the PostgreSQL advisory lock that makes check-and-claim one step at a time.
+PG_LOCK_KEY = 0x6F63_6C69  # "ocli"
 
 #: Failures from one address (over all usernames) allowed per window, relative to the
 #: per-username limit: an office behind one NAT address shares it.
@@ -58,3 +67,36 @@ def record_attempt(
         )
     )
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - keep))
+
+
+def claim_attempt(
+    session: Session,
+    username: str,
+    address: str,
+    *,
+    now: datetime,
+    max_failures: int,
+    window: timedelta,
+) -> tuple[int | None, LoginAttempt | None]:
+    """Check the limit and, when an attempt is allowed, record it as a failure: ``(seconds to
+    wait, None)`` or ``(None, the attempt)``. The caller commits at once, before checking the
+    password, and marks the attempt a success if it was one (``attempt.success = True``).
+
+    One claim at a time: PostgreSQL takes a transaction-scoped advisory lock; on SQLite the
+    first statement is the clean-up ``DELETE``, which takes the database's write lock for the
+    rest of the transaction, so no other claim counts between this count and this insert.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - window))
+    wait = retry_after(
+        session, username, address, now=now, max_failures=max_failures, window=window
+    )
+    if wait is not None:
+        return wait, None
+    attempt = LoginAttempt(
+        username=username.strip().lower()[:64], address=address[:64], at=now, success=False
+    )
+    session.add(attempt)
+    session.flush()
+    return None, attempt

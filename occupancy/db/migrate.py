@@ -153,14 +153,17 @@ def _engine(target: Engine | str) -> Engine:
         return _sqlite_migration_engine(url.render_as_string(hide_password=False))
     if isinstance(target, Engine):
         return target
-    return create_engine(url, poolclass=pool.NullPool)
+    return create_engine(url, poolclass=pool.NullPool, hide_parameters=True)
 
 
 def _sqlite_migration_engine(url: str) -> Engine:
     """SQLite with real transactions: the driver's own implicit BEGIN (which lets DDL run
     outside any transaction) is switched off and ours takes the write lock at once."""
     engine = create_engine(
-        url, poolclass=pool.NullPool, connect_args={"timeout": SQLITE_WAIT_SECONDS}
+        url,
+        poolclass=pool.NullPool,
+        connect_args={"timeout": SQLITE_WAIT_SECONDS},
+        hide_parameters=True,  # data copied by a migration stays out of its error messages
     )
 
     @event.listens_for(engine, "connect")

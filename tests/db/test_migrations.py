@@ -334,3 +334,42 @@ def test_the_orm_cannot_edit_an_audit_event_either(db_url: str) -> None:
         event.username = "someone else"
     with session_scope(db_url) as session:
         assert session.scalars(select(AuditEvent.username)).all() == ["sec"]
+
+
+@pytest.mark.parametrize("model", [AuditEvent, UnitVersion, FlagEvent])
+def test_history_tables_refuse_replacing_a_row(db_url: str, model: type) -> None:
+    """SQLite's ``INSERT OR REPLACE`` deletes the old row without firing DELETE triggers, and
+    an upsert's ``DO UPDATE`` is an UPDATE: neither may rewrite history."""
+    with session_scope(db_url) as session:
+        flag = Flag(unit_id="U", community="c", kind="k", score=1.0)
+        session.add(flag)
+        session.flush()
+        if model is FlagEvent:
+            row = FlagEvent(flag_id=flag.id, action="raise", to_state="new")
+        elif model is UnitVersion:
+            row = UnitVersion(unit_id="U", community="c", action="create", values={"a": 1})
+        else:
+            row = AuditEvent(username="sec", action="view", object_type="unit", object_id="U")
+        session.add(row)
+    table = model.__tablename__
+    engine = get_engine(db_url)
+    quote = engine.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(c.name) for c in model.__table__.columns)
+    copy = f"SELECT {columns} FROM {table} WHERE id = 1"
+    statements = [f"INSERT INTO {table} ({columns}) {copy} ON CONFLICT (id) DO UPDATE SET id = 1"]
+    if engine.dialect.name == "sqlite":
+        statements += [
+            f"INSERT OR REPLACE INTO {table} ({columns}) {copy}",
+            f"REPLACE INTO {table} ({columns}) {copy}",
+        ]
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() == 1
+    # A new row may still be appended with INSERT OR REPLACE (it replaces nothing).
+    if engine.dialect.name == "sqlite":
+        new_row = copy.replace(f"SELECT {columns}", f"SELECT {columns.replace('id', '2 AS id', 1)}")
+        with engine.begin() as conn:
+            conn.execute(text(f"INSERT OR REPLACE INTO {table} ({columns}) {new_row}"))
+            assert conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() == 2

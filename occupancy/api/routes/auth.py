@@ -9,6 +9,7 @@ cannot sign a victim in to the attacker's account ("login CSRF").
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from datetime import timedelta
 from typing import Annotated
@@ -30,7 +31,7 @@ from occupancy.api.schemas_accounts import Me
 from occupancy.audit.log import record
 from occupancy.auth.accounts import authenticate
 from occupancy.auth.principal import Principal
-from occupancy.auth.ratelimit import record_attempt, retry_after
+from occupancy.auth.ratelimit import claim_attempt
 from occupancy.auth.secrets import new_secret
 from occupancy.auth.sessions import SESSION_COOKIE, end_session, start_session
 from occupancy.config import Settings
@@ -136,7 +137,8 @@ def login(
     """Check the form, the rate limit and the password, then start a session.
 
     Failures answer the form again with one message that does not say whether the username
-    exists. The password is never logged or audited; the claimed username is."""
+    exists. The password is never logged or audited; the claimed username is when an account
+    has it, else only its first two characters and length."""
     next_path = safe_next(next)
     username = username.strip()
     address = client_address(request)
@@ -151,9 +153,16 @@ def login(
             username=username,
         )
     window = timedelta(minutes=settings.login_window_minutes)
-    wait = retry_after(
+    account = _account(session, username)
+    # A name no account has may be a password typed into the wrong box: the audit log keeps
+    # only a masked form, the attempts table a hash (still one key per name for the limit).
+    claimed = username if account is not None else _masked(username)
+    key = username if account is not None or not username else _name_hash(username)
+    # The attempt is claimed (counted as a failure) and committed before the slow password
+    # check, so guesses sent at once cannot all pass the limit check together.
+    wait, attempt = claim_attempt(
         session,
-        username,
+        key,
         address,
         now=now,
         max_failures=settings.login_max_failures,
@@ -165,8 +174,8 @@ def login(
             None,
             "login_failed",
             "user",
-            username[:64],
-            username=username,
+            claimed[:64],
+            username=claimed,
             address=address,
             detail=f"rate limited; retry after {wait} s",
             now=now,
@@ -182,18 +191,18 @@ def login(
             headers={"Retry-After": str(wait)},
             retry_seconds=wait,
         )
+    session.commit()
     user = authenticate(session, username, password)
-    record_attempt(session, username, address, success=user is not None, now=now, keep=window)
     if user is None:
         record(
             session,
             None,
             "login_failed",
             "user",
-            username[:64],
-            username=username,
+            claimed[:64],
+            username=claimed,
             address=address,
-            detail=_failure_reason(session, username),
+            detail=_failure_reason(account),
             now=now,
         )
         session.commit()
@@ -205,6 +214,8 @@ def login(
             error="login.failed",
             username=username,
         )
+    assert attempt is not None
+    attempt.success = True
     # A fresh session for every sign-in (no fixation); the one this browser had ends.
     end_session(session, request.cookies.get(SESSION_COOKIE))
     value = start_session(session, user, hours=settings.session_hours, now=now)
@@ -226,12 +237,28 @@ def login(
     return response
 
 
-def _failure_reason(session: SessionDep, username: str) -> str:
+def _account(session: SessionDep, username: str) -> User | None:
+    """The account whose name this is, whatever its case (active or not)."""
+    if not username:
+        return None
+    return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+
+
+def _masked(username: str) -> str:
+    """What the audit log keeps of a name no account has: ``Su…(15)``."""
+    return f"{username[:2]}…({len(username)})" if username else ""
+
+
+def _name_hash(username: str) -> str:
+    """The rate-limit key of a name no account has: a SHA-256 hex digest (64 characters)."""
+    return hashlib.sha256(username.lower().encode()).hexdigest()
+
+
+def _failure_reason(account: User | None) -> str:
     """For the audit trail only (admins read it): which of the usual causes it was."""
-    user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-    if user is None:
+    if account is None:
         return "unknown username"
-    if not user.active:
+    if not account.active:
         return "account disabled"
     return "wrong password"
 

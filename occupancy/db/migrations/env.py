@@ -41,7 +41,7 @@ def run_migrations_online() -> None:
         from occupancy.config import get_settings
 
         url = get_settings().resolved_db_url
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = create_engine(url, poolclass=pool.NullPool, hide_parameters=True)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()

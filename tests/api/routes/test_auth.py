@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -11,6 +15,7 @@ from sqlalchemy import select
 
 from occupancy.api.deps import get_now
 from occupancy.api.main import create_app
+from occupancy.api.routes import auth as auth_routes
 from occupancy.api.routes.auth import safe_next
 from occupancy.config import Settings
 from occupancy.db.session import session_scope
@@ -137,7 +142,10 @@ def test_failed_sign_in(
     assert anon.get("/api/me").status_code == 401
 
     (event,) = _audit(settings, "login_failed")
-    assert event.username == username and event.user_id is None and event.role == ""
+    # A name no account has is kept masked: it may be a password typed in the wrong box.
+    shown = "gh…(5)" if username == "ghost" else username
+    assert event.username == shown and event.object_id == shown
+    assert event.user_id is None and event.role == ""
     assert event.detail == reason
     for row in _audit(settings):
         assert password not in " ".join(
@@ -181,6 +189,68 @@ def test_rate_limit_answers_429_with_retry_after(settings: Settings) -> None:
         assert post_login(client, "wang").status_code == 303
     blocked = [e for e in _audit(limited, "login_failed") if "rate limited" in e.detail]
     assert len(blocked) == 1 and blocked[0].username == "wang"
+
+
+def test_a_password_typed_as_the_username_is_not_kept(settings: Settings) -> None:
+    """Someone tabs too early and types their password into the username box: the audit log
+    (append-only, exported) and the attempts table keep only a masked form of a name no
+    account has, and the per-username limit still holds for it."""
+    limited = settings.model_copy(update={"login_max_failures": 2})
+    add_user(limited.resolved_db_url, "wang", "secretary", community="east")
+    secret = "Summer2026!wang"
+    for client in make_client(limited, as_admin=False):
+        assert post_login(client, secret, "").status_code == 401
+        assert post_login(client, f" {secret.upper()} ", "x").status_code == 401
+        assert post_login(client, secret, "").status_code == 429
+        assert post_login(client, "wang", "wrong password!").status_code == 401
+    events = _audit(limited, "login_failed")
+    assert [e.username for e in events] == ["Su…(15)", "SU…(15)", "Su…(15)", "wang"]
+    assert [e.object_id for e in events] == ["Su…(15)", "SU…(15)", "Su…(15)", "wang"]
+    assert "rate limited" in events[2].detail
+    with session_scope(limited.resolved_db_url) as session:
+        attempts = session.scalars(select(LoginAttempt).order_by(LoginAttempt.id)).all()
+        key = hashlib.sha256(secret.lower().encode()).hexdigest()
+        assert [a.username for a in attempts] == [key, key, "wang"]
+        for row in (*attempts, *_audit(limited)):
+            assert "2026" not in " ".join(
+                str(v) for v in (row.username, getattr(row, "detail", ""), row.address)
+            )
+
+
+def test_concurrent_wrong_passwords_get_no_more_checks_than_the_limit(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guesses sent all at once must not each pass the limit check while the others are
+    still verifying their password (argon2 is slow in production: here it is made slow)."""
+    limited = settings.model_copy(update={"login_max_failures": 5})
+    add_user(limited.resolved_db_url, "wang", "secretary", community="east")
+    checks: list[str] = []
+    lock = threading.Lock()
+    real_authenticate = auth_routes.authenticate
+
+    def slow_authenticate(session, username, password):  # noqa: ANN001, ANN202
+        with lock:
+            checks.append(password)
+        threading.Event().wait(0.2)
+        return real_authenticate(session, username, password)
+
+    monkeypatch.setattr(auth_routes, "authenticate", slow_authenticate)
+    app = create_app(limited)
+    app.dependency_overrides[get_now] = lambda: NOW
+    with TestClient(app) as warm:
+        warm.get("/login")
+
+    def guess(n: int) -> int:
+        with TestClient(app) as client:
+            return post_login(client, "wang", f"wrong guess {n:04d}").status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        codes = Counter(pool.map(guess, range(20)))
+    assert len(checks) <= 5, (len(checks), codes)
+    assert codes == {401: len(checks), 429: 20 - len(checks)}
+    with session_scope(limited.resolved_db_url) as session:
+        failures = session.scalars(select(LoginAttempt).where(~LoginAttempt.success)).all()
+        assert len(failures) == len(checks)
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@
 - ``audit_events``: who viewed or changed what.
 
 ``audit_events``, ``unit_versions`` and ``flag_events`` are append-only: triggers refuse
-UPDATE and DELETE (and TRUNCATE on PostgreSQL), so not even a bug in this code can rewrite
-history. Only dropping the trigger (a schema change, by the database owner) lifts that.
+UPDATE and DELETE (and TRUNCATE on PostgreSQL; on SQLite also INSERT OR REPLACE of an
+existing row, which deletes it without firing DELETE triggers), so not even a bug in this
+code can rewrite history. Only dropping the trigger (a schema change, by the database owner)
+lifts that.
 
 Revision ID: 0003
 Revises: 0002
@@ -225,6 +227,13 @@ def create_append_only_triggers() -> None:
                     f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
                     f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {event} refused'); END"
                 )
+            # INSERT OR REPLACE removes the old row without firing DELETE triggers (unless
+            # recursive_triggers is on), so a replacing insert is refused before it runs.
+            op.execute(
+                f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} "
+                f"WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id) "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: REPLACE refused'); END"
+            )
     else:  # another database works, without the guard; say so rather than pretend
         import logging
 
@@ -242,5 +251,5 @@ def drop_append_only_triggers() -> None:
         op.execute(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}()")
     elif dialect == "sqlite":
         for table in APPEND_ONLY:
-            for event in ("update", "delete"):
+            for event in ("update", "delete", "replace"):
                 op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{event}")
