@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from typing import Annotated
 
+from fastapi import Query
 from sqlalchemy.orm import Session
 
 from occupancy.api.consumption import UnitWindow, unit_window
@@ -13,6 +15,20 @@ from occupancy.api.queries import CLOSED_STATES, get_unit, list_flags
 from occupancy.auth.principal import Principal
 from occupancy.db.tables import Flag, Unit
 from occupancy.store.base import ReadingStore
+
+#: Days a window may end on: a year outside them is a typo, and near ``date.min`` the window's
+#: first day would not exist (``end=0001-01-01`` was an OverflowError, i.e. a 500).
+FIRST_END_DAY = date(2000, 1, 1)
+LAST_END_DAY = date(2100, 12, 31)
+#: The ``end`` query parameter of the unit's JSON and page: out of range is a 422.
+EndDay = Annotated[
+    date | None,
+    Query(
+        ge=FIRST_END_DAY,
+        le=LAST_END_DAY,
+        description=f"Last local day shown ({FIRST_END_DAY}..{LAST_END_DAY}); default: today.",
+    ),
+]
 
 
 @dataclass(frozen=True)

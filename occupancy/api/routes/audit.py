@@ -206,6 +206,8 @@ def audit_page(
 ) -> HTMLResponse:
     """A filterable table; dates are local days, ``until`` inclusive (the form's meaning)."""
     since_day, until_day = _day(since), _day(until)
+    # Until is inclusive: events before the next day (there is none after 9999-12-31).
+    next_day = until_day + timedelta(days=1) if until_day and until_day < date.max else None
     filters = AuditFilters(
         username.strip() or None,
         action.strip() or None,
@@ -213,7 +215,7 @@ def audit_page(
         object_id.strip() or None,
         community.strip() or None,
         datetime.combine(since_day, time()) if since_day else None,
-        datetime.combine(until_day + timedelta(days=1), time()) if until_day else None,
+        datetime.combine(next_day, time()) if next_day else None,
     )
     _record_read(session, user, request, "view", filters, now)
     stmt = filters.query(settings.tz)

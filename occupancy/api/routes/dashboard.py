@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from occupancy.api import dashboard_queries as dq
-from occupancy.api.deps import PageDep, Requires, SessionDep
+from occupancy.api.deps import PageDep, Requires, SessionDep, client_address
 from occupancy.api.schemas import FlagKind
+from occupancy.audit.log import listed, record
 from occupancy.auth.principal import Principal
 from occupancy.db.tables import CLOSED_FLAG_STATES, FLAG_STATES
 
@@ -48,6 +49,7 @@ def dashboard_page(
 
 @router.get("/communities/{community:path}/flags", name="community_flags")
 def community_flags_page(
+    request: Request,
     community: str,
     user: Reader,
     session: SessionDep,
@@ -62,6 +64,21 @@ def community_flags_page(
     rows, total = dq.community_flags(
         session, user, community, kind=kind, state=state, building=building, open_only=open
     )
+    filters = {"kind": kind, "state": state, "building": building, "open": open or None}
+    shown = ", ".join(f"{name}={value}" for name, value in filters.items() if value is not None)
+    record(
+        session,
+        user,
+        "view",
+        "flags",
+        community=community,
+        detail=listed(
+            f"dashboard list{' (' + shown + ')' if shown else ''}, {len(rows)} of {total} flags",
+            (flag.id for flag, _ in rows),
+        ),
+        address=client_address(request),
+    )
+    session.commit()
     return page(
         "dashboard_flags.html",
         community=community,

@@ -10,7 +10,9 @@ from occupancy.api import flag_actions, queries
 from occupancy.api.deps import NowDep, Requires, SessionDep, client_address
 from occupancy.api.flag_actions import ActionInput, FlagNotFound
 from occupancy.api.schemas import FlagKind, FlagPublic, FlagsPublic
+from occupancy.api.schemas_errors import WorkflowRefused, unprocessable
 from occupancy.api.schemas_workflow import (
+    MAX_ID,
     AssignIn,
     DismissIn,
     FlagDetail,
@@ -20,7 +22,7 @@ from occupancy.api.schemas_workflow import (
     NoteIn,
     VisitIn,
 )
-from occupancy.audit.log import record
+from occupancy.audit.log import listed, record
 from occupancy.auth.principal import Principal
 from occupancy.workflow.actions import flag_history
 from occupancy.workflow.errors import WorkflowError
@@ -40,7 +42,7 @@ def read_flags(
     kind: FlagKind | None = None,
     state: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> FlagsPublic:
     """Flags you may see in visiting order: urgent first, then the surest. ``count`` is the
     total matching the filters, for paging with ``limit`` and ``offset``."""
@@ -59,7 +61,7 @@ def read_flags(
         "view",
         "flags",
         community=community or "",
-        detail=f"list of {len(flags)} flags",
+        detail=listed(f"list of {len(flags)} flags", (f.id for f in flags)),
         address=client_address(request),
     )
     session.commit()
@@ -96,6 +98,7 @@ FlagCloser = Annotated[Principal, Depends(Requires("flags.close"))]
 _ACTION_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such flag, or not one you may see."},
     409: {"description": "The flag's state does not allow this (someone may have acted first)."},
+    **unprocessable(WorkflowRefused, "Invalid request, or input the workflow refused."),
 }
 
 

@@ -11,12 +11,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
-from occupancy.api.deps import NowDep, Requires, SessionDep, SettingsDep, StoreDep
+from occupancy.api.deps import (
+    NowDep,
+    Requires,
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+    client_address,
+)
 from occupancy.api.schemas import (
     BuildingCount,
     LightObservationPublic,
@@ -24,6 +31,8 @@ from occupancy.api.schemas import (
     LightsSurveyIn,
     LightsSurveyResult,
 )
+from occupancy.api.schemas_workflow import MAX_ID
+from occupancy.audit.log import record
 from occupancy.auth.principal import Principal
 from occupancy.db.tables import SECRETARY, Unit
 from occupancy.lights import (
@@ -54,6 +63,7 @@ def _error(loc: tuple[str | int, ...], kind: str, message: str, value: Any) -> d
 
 @router.post("/surveys", response_model=LightsSurveyResult, status_code=status.HTTP_201_CREATED)
 def create_survey(
+    request: Request,
     survey: LightsSurveyIn,
     user: Annotated[Principal, Depends(Requires("lights.write"))],
     session: SessionDep,
@@ -84,8 +94,18 @@ def create_survey(
     if errors:
         raise RequestValidationError(errors)
     summary = save_observations(store, session, observations, source=API_SOURCE)
-    session.commit()
     lit_units = sum(o.lit for o in observations)
+    record(
+        session,
+        user,
+        "create",
+        "lights",
+        f"{survey.community}/{survey.building}" if survey.building else survey.community,
+        community=survey.community,
+        detail=f"{len(observations)} units, {lit_units} lit, {summary.new} new",
+        address=client_address(request),
+    )
+    session.commit()
     return LightsSurveyResult(
         community=survey.community,
         building=survey.building,
@@ -204,7 +224,7 @@ def read_surveys(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> LightObservationsPublic:
     """Recorded night-count observations, newest first, from the API and sheet imports."""
     tz = settings.tz

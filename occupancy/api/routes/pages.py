@@ -7,7 +7,6 @@ Everyone must be signed in and sees only their own community, grid or simulated 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -25,8 +24,8 @@ from occupancy.api.deps import (
     client_address,
 )
 from occupancy.api.schemas import FlagKind
-from occupancy.api.unit_view import load_unit_view
-from occupancy.audit.log import record
+from occupancy.api.unit_view import EndDay, load_unit_view
+from occupancy.audit.log import listed, record
 from occupancy.auth.principal import Principal
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
@@ -61,7 +60,7 @@ def community_page(
         "view",
         "flags",
         community=community,
-        detail=f"community page, {len(flags)} flags",
+        detail=listed(f"community page, {len(flags)} flags", (f.id for f in flags)),
         address=client_address(request),
     )
     session.commit()
@@ -79,7 +78,7 @@ def unit_page(
     settings: SettingsDep,
     now: NowDep,
     page: PageDep,
-    end: date | None = None,
+    end: EndDay = None,
 ) -> HTMLResponse:
     """Register entry, every flag (closed ones too: the history matters at the door) and a
     chart of the last ``window_days`` days."""

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from occupancy.api.deps import Requires, SessionDep, client_address
+from occupancy.api.schemas_errors import EntryRefused, ImportRefusedReply, unprocessable
 from occupancy.api.schemas_register import (
     FieldProblem,
     ImportRefused,
@@ -71,6 +72,9 @@ _ENTRY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RegisterEntry))
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such unit in the register, or not one you may see."}
 }
+_ENTRY_REFUSED = unprocessable(
+    EntryRefused, "Invalid request, or the entry has problems (in `detail.errors`)."
+)
 
 
 # -- one entry: the file validator, on a body ----------------------------------------------
@@ -209,6 +213,7 @@ def _check_simulated(user: Principal, wanted: bool | None, current: bool) -> boo
     responses={
         403: {"description": "A secretary may create units only in their own community."},
         409: {"description": "A unit with this ID is already registered."},
+        **_ENTRY_REFUSED,
     },
 )
 def create_unit(
@@ -254,6 +259,7 @@ def create_unit(
     responses={
         **_NOT_FOUND,
         403: {"description": "A secretary may not move a unit to another community."},
+        **_ENTRY_REFUSED,
     },
 )
 def replace_unit(
@@ -521,10 +527,11 @@ def problems(errors: Sequence[RegisterRowError]) -> list[RowProblem]:
     responses={
         403: {"description": "Only an admin may import simulated units."},
         413: {"description": f"The file is larger than {MAX_UPLOAD_BYTES} bytes."},
-        422: {
-            "model": ImportRefused,
-            "description": "The file has problems (listed in `detail`); nothing was imported.",
-        },
+        **unprocessable(
+            ImportRefusedReply,
+            "Invalid request, or the file has problems (listed in `detail.errors`); "
+            "nothing was imported.",
+        ),
     },
 )
 def import_register(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from occupancy.api.deps import NowDep, Requires, SessionDep, SettingsDep, StoreDep, client_address
 from occupancy.api.schemas import FlagPublic, HourlyConsumption, UnitDetail, UnitPublic
-from occupancy.api.unit_view import load_unit_view
+from occupancy.api.unit_view import EndDay, load_unit_view
 from occupancy.audit.log import record
 from occupancy.auth.principal import Principal
 
@@ -25,7 +24,7 @@ def read_unit(
     store: StoreDep,
     settings: SettingsDep,
     now: NowDep,
-    end: date | None = None,
+    end: EndDay = None,
 ) -> UnitDetail:
     """The last ``window_days`` local days up to and including today (or ``end``), hour by
     hour; ``null`` marks hours with too little meter data to tell."""

@@ -27,6 +27,7 @@ from occupancy.api.schemas_accounts import (
     UserPublic,
     UserUpdate,
 )
+from occupancy.api.schemas_errors import Refused, unprocessable
 from occupancy.audit.log import record
 from occupancy.auth.accounts import (
     AccountError,
@@ -46,6 +47,9 @@ pages = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 Admin = Annotated[Principal, Depends(Requires("users.manage"))]
 #: Bounded so a huge number is a 422, not an integer the database driver cannot bind.
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+#: 422: a malformed request, or one the account rules refuse (a weak password, a taken
+#: username, a grid worker without a community), with the reason as ``detail``.
+_ACCOUNT_REFUSED = unprocessable(Refused, "Invalid request, or refused by the account rules.")
 
 
 def _get_user(session: Session, user_id: int) -> User:
@@ -110,7 +114,12 @@ def list_users(admin: Admin, session: SessionDep) -> list[UserPublic]:
     return [UserPublic.model_validate(user) for user in users]
 
 
-@router.post("", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=UserPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=_ACCOUNT_REFUSED,
+)
 def add_user(
     body: UserCreate, request: Request, admin: Admin, session: SessionDep, now: NowDep
 ) -> UserPublic:
@@ -135,7 +144,7 @@ def read_user(user_id: UserId, admin: Admin, session: SessionDep) -> UserDetail:
     )
 
 
-@router.patch("/{user_id}", response_model=UserPublic)
+@router.patch("/{user_id}", response_model=UserPublic, responses=_ACCOUNT_REFUSED)
 def change_user(
     user_id: UserId,
     body: UserUpdate,

@@ -133,3 +133,17 @@ def audit_rows(settings: Settings, action: str, flag_id: int) -> list[AuditEvent
         )
         session.expunge_all()
         return rows
+
+
+def last_audit(settings: Settings) -> AuditEvent:
+    """The newest audit event."""
+    with session_scope(settings.resolved_db_url) as session:
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+        session.expunge(event)
+        return event
+
+
+def audited_ids(detail: str) -> list[int]:
+    """The flag ids a list view's audit ``detail`` names (``list of 3 flags: 12,15,19``)."""
+    _, _, ids = detail.partition(": ")
+    return [int(i) for i in ids.split(" ")[0].split(",") if i]

@@ -13,7 +13,7 @@ from occupancy.config import Settings
 
 from ..conftest import make_client
 from ..seed import METERED_UNIT, RIVER, SUNNY, UNREGISTERED_UNIT, Seeded
-from .flag_support import add_accounts, sign_in
+from .flag_support import add_accounts, audited_ids, last_audit, sign_in
 
 SUNNY_PATH = quote(SUNNY, safe="")
 
@@ -133,3 +133,16 @@ def test_community_page_still_reached(web: TestClient, settings: Settings) -> No
     response = web.get(f"/communities/{SUNNY_PATH}")
     assert response.status_code == 200
     assert f"<h1>{SUNNY}</h1>" in response.text
+
+
+def test_flag_list_view_is_audited_with_the_flags_shown(
+    web: TestClient, settings: Settings
+) -> None:
+    sign_in(web, settings, "sec")
+    listing = web.get(f"/communities/{SUNNY_PATH}/flags", params={"open": "1"})
+    assert listing.status_code == 200
+    shown = [int(i) for i in dict.fromkeys(re.findall(r'href="/flags/(\d+)"', listing.text))]
+    event = last_audit(settings)
+    assert (event.username, event.action, event.object_type) == ("sec", "view", "flags")
+    assert event.community == SUNNY
+    assert audited_ids(event.detail) == shown and len(shown) == 4

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from occupancy.config import Settings
 
 from ..conftest import make_client
+from ..declared import assert_declared
 from ..seed import Seeded
 from .flag_support import (
     add_accounts,
@@ -328,3 +329,24 @@ def test_api_with_cookie_needs_csrf_header(
     response = web.post(f"/api/flags/{flag_id}/dismiss", json=body, headers={"X-CSRF-Token": csrf})
     assert response.status_code == 200
     assert response.json()["dismiss_reason"] == body["reason"]
+
+
+def test_api_workflow_refusals_match_the_declared_422(
+    web: TestClient, settings: Settings, seeded: Seeded, users: dict[str, int]
+) -> None:
+    """A refusal's body (``detail.code``) is one the schema declares, as well as FastAPI's
+    own validation error (the schema used to declare only the latter)."""
+    flag_id = seeded.flag_ids["top_score"]
+    web.cookies.clear()
+    sec = api_headers(settings, "sec")
+    calls = [
+        ("assign", {"worker_id": 99999}, "worker_unknown"),
+        ("visit", {"outcome": "other"}, "note_required"),
+        ("visit", {"outcome": "maybe"}, None),
+    ]
+    for action, body, code in calls:
+        response = web.post(f"/api/flags/{flag_id}/{action}", json=body, headers=sec)
+        assert response.status_code == 422, body
+        if code:
+            assert response.json()["detail"]["code"] == code
+        assert_declared(web, "POST", f"/api/flags/{{flag_id}}/{action}", response)

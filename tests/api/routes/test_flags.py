@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from occupancy.config import Settings
+
 from ..seed import METERED_UNIT, RIVER, SUNNY, Seeded
+from .flag_support import audited_ids, last_audit
 
 
 def _ids(response_json: dict) -> list[int]:
@@ -68,6 +71,13 @@ def test_limit_and_offset_page_through_in_order(client: TestClient, seeded: Seed
     assert client.get("/api/flags", params={"offset": -1}).status_code == 422
 
 
+def test_huge_offset_is_a_422_not_a_database_overflow(client: TestClient) -> None:
+    # 2**63 does not fit a SQLite INTEGER: unbounded, it was an OverflowError (500).
+    response = client.get("/api/flags", params={"offset": 2**63})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "offset"]
+
+
 def test_read_one_and_404(client: TestClient, seeded: Seeded) -> None:
     flag_id = seeded.flag_ids["offline"]
     response = client.get(f"/api/flags/{flag_id}")
@@ -77,3 +87,12 @@ def test_read_one_and_404(client: TestClient, seeded: Seeded) -> None:
     missing = client.get("/api/flags/999999")
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/json")
+
+
+def test_listing_is_audited_with_the_flags_shown(
+    client: TestClient, settings: Settings, seeded: Seeded
+) -> None:
+    shown = _ids(client.get("/api/flags", params={"community": SUNNY, "limit": 3}).json())
+    event = last_audit(settings)
+    assert (event.action, event.object_type, event.community) == ("view", "flags", SUNNY)
+    assert audited_ids(event.detail) == shown and len(shown) == 3

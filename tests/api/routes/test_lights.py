@@ -14,7 +14,9 @@ from occupancy.db.session import session_scope
 from occupancy.lights import SurveyObservation, save_observations
 from occupancy.store import open_store
 
+from ..conftest import ADMIN_USER
 from ..seed import METERED_UNIT, NOW, RIVER, SUNNY, Seeded
+from .flag_support import last_audit
 
 URL = "/api/lights/surveys"
 #: 14 May 2024 21:30 in Shanghai, the evening before the pinned NOW.
@@ -188,5 +190,19 @@ def test_listing_filters_and_pages(client: TestClient, settings: Settings) -> No
     assert all(o["unit_id"] != METERED_UNIT for o in since["data"])
 
 
+def test_huge_offset_is_a_422_not_a_database_overflow(client: TestClient) -> None:
+    response = client.get(URL, params={"offset": 2**63})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "offset"]
+
+
 def test_empty_listing(empty_client: TestClient) -> None:
     assert empty_client.get(URL).json() == {"data": [], "count": 0}
+
+
+def test_a_count_is_audited(client: TestClient, settings: Settings) -> None:
+    assert client.post(URL, json=survey()).status_code == 201
+    event = last_audit(settings)
+    assert (event.username, event.action, event.object_type) == (ADMIN_USER, "create", "lights")
+    assert (event.object_id, event.community) == (f"{SUNNY}/1", SUNNY)
+    assert event.detail.startswith("2 units")

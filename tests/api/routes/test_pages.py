@@ -10,6 +10,8 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
+from occupancy.config import Settings
+
 from ..seed import (
     EVIL_EVIDENCE,
     EVIL_UNIT,
@@ -21,6 +23,7 @@ from ..seed import (
     WINDOW_DAYS,
     Seeded,
 )
+from .flag_support import audited_ids, last_audit
 
 
 def _page(client: TestClient, url: str, **params: str) -> str:
@@ -213,6 +216,13 @@ def test_unit_page_chart_in_english(client: TestClient, seeded: Seeded) -> None:
     assert svg.count('class="bar"') == seeded.measured_hours
 
 
+def test_unit_page_end_outside_the_plausible_days_is_a_422(client: TestClient) -> None:
+    # Was an OverflowError (500) in the window arithmetic.
+    response = client.get(f"/units/{METERED_UNIT}", params={"end": "0001-01-01"})
+    assert response.status_code == 422
+    assert client.get(f"/units/{METERED_UNIT}", params={"end": "2024-05-10"}).status_code == 200
+
+
 def test_unit_page_shows_closed_flags_too(client: TestClient) -> None:
     html = _page(client, "/units/YG-1-1-102")
     assert "Dismissed after a visit." in html
@@ -266,3 +276,14 @@ def test_stylesheet_is_served(client: TestClient) -> None:
     response = client.get("/static/style.css")
     assert response.status_code == 200
     assert "@media" in response.text
+
+
+def test_community_page_view_is_audited_with_the_flags_shown(
+    client: TestClient, settings: Settings, seeded: Seeded
+) -> None:
+    html = _page(client, f"/communities/{SUNNY}")
+    event = last_audit(settings)
+    assert (event.action, event.object_type, event.community) == ("view", "flags", SUNNY)
+    shown = audited_ids(event.detail)
+    assert len(shown) == 4 and seeded.flag_ids["urgent"] == shown[0]
+    assert all(f'href="/flags/{flag_id}"' in html for flag_id in shown)

@@ -23,6 +23,7 @@ from tests.accounts import add_user, bearer, token_for
 from tests.register.workbooks import CHINESE_HEADERS, write_xlsx
 
 from ..conftest import ADMIN_USER, make_client
+from ..declared import assert_declared
 from ..seed import NOW
 
 A, B = "甲社区", "乙社区"
@@ -425,3 +426,25 @@ def test_a_file_level_problem_is_reported_not_raised(api: TestClient, settings: 
     empty = api.post("/api/register/import", files={"file": ("e.csv", io.BytesIO(b""), "text/csv")})
     assert empty.status_code == 422
     assert _units(settings) == {}
+
+
+def test_refusals_match_the_declared_422(api: TestClient, tmp_path: Path) -> None:
+    """The entry's and the file's problems (``detail.errors``) and FastAPI's own validation
+    error (a missing ``file``) are each a 422 body the schema declares."""
+    bad = {"unit_id": "A-1", "community": A, "registered_occupants": -1}
+    response = api.post("/api/register/units", json=bad)
+    assert response.status_code == 422 and response.json()["detail"]["errors"]
+    assert_declared(api, "POST", "/api/register/units", response)
+    assert api.post("/api/register/units", json=bad | {"registered_occupants": 1}).is_success
+    entry = {"community": A, "registered_occupants": -1}  # the id is in the path
+    response = api.put("/api/register/units/A-1", json=entry)
+    assert response.status_code == 422 and response.json()["detail"]["errors"]
+    assert_declared(api, "PUT", "/api/register/units/{unit_id}", response)
+
+    files = {"file": ("r.xlsx", _xlsx(tmp_path, [_row("A-2", A, occupants="两")]), "x/y")}
+    response = api.post("/api/register/import", files=files)
+    assert response.status_code == 422 and response.json()["detail"]["errors"]
+    assert_declared(api, "POST", "/api/register/import", response)
+    response = api.post("/api/register/import", data={"skip_bad": "1"})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == "file"
+    assert_declared(api, "POST", "/api/register/import", response)

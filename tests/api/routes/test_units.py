@@ -45,6 +45,15 @@ def test_end_moves_the_window(client: TestClient, seeded: Seeded) -> None:
     assert sum(v is not None for v in body["consumption"]["hourly_kwh"]) == 48 - 18
 
 
+def test_end_outside_the_plausible_days_is_a_422(client: TestClient) -> None:
+    # end=0001-01-01 put the window's first day before date.min: an OverflowError (500).
+    for end in ("0001-01-01", "1999-12-31", "2101-01-01", "9999-12-31"):
+        response = client.get(f"/api/units/{METERED_UNIT}", params={"end": end})
+        assert response.status_code == 422, end
+        assert response.json()["detail"][0]["loc"] == ["query", "end"]
+    assert client.get(f"/api/units/{METERED_UNIT}", params={"end": "2000-01-01"}).is_success
+
+
 def test_only_open_flags_are_listed(client: TestClient, seeded: Seeded) -> None:
     body = client.get("/api/units/YG-1-1-102").json()
     assert [f["kind"] for f in body["flags"]] == ["meter_offline"]

@@ -14,6 +14,7 @@ from occupancy.db.tables import AuditEvent, User
 from tests.accounts import PASSWORD, add_user, bearer, token_for
 
 from ..conftest import ADMIN_USER, make_client
+from ..declared import assert_declared
 from ._signin import sign_in
 
 NEW = {
@@ -146,6 +147,18 @@ def test_password_reset(admin: TestClient, browser: TestClient, settings: Settin
     assert post_login(browser, "wang", PASSWORD).status_code == 401
     assert post_login(browser, "wang", new).status_code == 303
     assert all(new not in e.detail for e in _audit(settings, "user"))
+
+
+def test_refusals_match_the_declared_422(admin: TestClient, settings: Settings) -> None:
+    add_user(settings.resolved_db_url, "wang", "secretary", community="east")
+    path = f"/api/users/{_user_id(settings, 'wang')}"
+    for change in ({"password": "short"}, {"grid": "g1"}, {"role": "king"}):
+        response = admin.patch(path, json=change)
+        assert response.status_code == 422, change
+        assert_declared(admin, "PATCH", "/api/users/{user_id}", response)
+    response = admin.post("/api/users", json=NEW | {"password": "short"})
+    assert response.status_code == 422
+    assert_declared(admin, "POST", "/api/users", response)
 
 
 def test_admin_cannot_lock_themselves_out(admin: TestClient, settings: Settings) -> None:
