@@ -23,7 +23,15 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from occupancy.db.session import session_scope
-from occupancy.db.tables import CLOSED_FLAG_STATES, Flag, Unit, UnitVersion, utcnow
+from occupancy.db.tables import (
+    ASSIGNED_FLAG_STATE,
+    CLOSED_FLAG_STATES,
+    Flag,
+    Unit,
+    UnitVersion,
+    User,
+    utcnow,
+)
 from occupancy.register.entry import RegisterEntry
 from occupancy.register.errors import RegisterRowError
 from occupancy.register.files import parse_register_file
@@ -128,6 +136,7 @@ def import_entries(
             for row in updates
             if stored[row["unit_id"]]["community"] != row["community"]
         },
+        changed_by,
     )
     _expire_loaded(session, {row["unit_id"] for row in updates})
     return ImportSummary(created=len(creates), updated=len(updates), unchanged=len(entries) - total)
@@ -221,9 +230,13 @@ def delete_unit(
     return unit
 
 
-def _move_open_flags(session: Session, moves: dict[str, str]) -> None:
+def _move_open_flags(session: Session, moves: dict[str, str], changed_by: str) -> None:
     """Open flags follow their unit to its new community, so the new community's secretary
-    sees them on their dashboard and the old one's no longer does."""
+    sees them on their dashboard and the old one's no longer does. A flag on the list of a
+    worker of the old community goes back to ``new``: that worker may no longer see the unit,
+    and the new community's secretary decides who visits."""
+    if moves:
+        _unassign_moved(session, moves, changed_by)
     by_community: dict[str, list[str]] = {}
     for unit_id, community in moves.items():
         by_community.setdefault(community, []).append(unit_id)
@@ -238,6 +251,34 @@ def _move_open_flags(session: Session, moves: dict[str, str]) -> None:
                 .values(community=community)
                 .execution_options(synchronize_session=False)
             )
+
+
+def _unassign_moved(session: Session, moves: dict[str, str], changed_by: str) -> None:
+    from occupancy.workflow.actions import unassign
+
+    actor = _Actor(changed_by or "register")
+    unit_ids = list(moves)
+    for start in range(0, len(unit_ids), _CHUNK):
+        rows = session.execute(
+            select(Flag, User.community)
+            .join(User, User.id == Flag.assigned_to_id)
+            .where(
+                Flag.unit_id.in_(unit_ids[start : start + _CHUNK]),
+                Flag.state == ASSIGNED_FLAG_STATE,
+            )
+        ).all()
+        for flag, worker_community in rows:
+            if worker_community != moves[flag.unit_id]:
+                unassign(session, flag, by=actor, note="the unit moved to another community")
+
+
+@dataclass(frozen=True)
+class _Actor:
+    """Who the flag history names for changes a register update makes."""
+
+    username: str
+    user_id: int | None = None
+    role: str = "secretary"
 
 
 def to_entry(unit: Unit) -> RegisterEntry:

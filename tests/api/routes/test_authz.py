@@ -516,7 +516,12 @@ def test_a_unit_moved_to_another_community_takes_its_flag_along(
             headers=bearer(world.tokens["admin"]),
         )
         assert moved.status_code == 200, moved.text
-        assert _flag_row(settings, "UA1-101").community == B
+        row = _flag_row(settings, "UA1-101")
+        assert row.community == B
+        # It was on wk_a1's list; the worker of the old community no longer walks it.
+        assert (row.state, row.assigned_to_id) == ("new", None)
+        old_list = app_client.get("/api/worklist", headers=bearer(world.tokens["wk_a1"]))
+        assert old_list.status_code == 200 and "UA1-101" not in old_list.text
         for account, expected in (("sec_a", 404), ("sec_b", 200), ("wk_b1", 200)):
             headers = bearer(world.tokens[account])
             assert app_client.get(f"/api/flags/{flag_id}", headers=headers).status_code == (
