@@ -31,6 +31,15 @@ MAX_OCCUPANTS = 9999
 TOPIC_UNSAFE = "/+#"
 #: Dates outside these years are typing mistakes (a move-in in 1024 or 2204).
 FIRST_YEAR, LAST_YEAR = 1900, 2100
+#: No register cell needs more text than this; a longer one is refused before any check
+#: looks at it character by character (a pasted document, or a crafted file).
+MAX_CELL_CHARS = 1000
+#: How much of a cell an error message repeats; the rest is cut and marked with "…".
+SHOWN_CHARS = 100
+UNSAVED_FORMULA = (
+    "has a formula without a saved value; open the file in Excel or WPS and save it again, "
+    "so the results are stored in it"
+)
 
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.0*)?")
 _TRUE = frozenset({"1", "true", "yes", "y", "是"})
@@ -63,7 +72,44 @@ def cell_text(value: object) -> str:
 
 
 def is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    # isspace stops at the first other character; strip would copy a long text first.
+    return value is None or (isinstance(value, str) and (not value or value.isspace()))
+
+
+def shown(text: str) -> str:
+    """Text as an error message repeats it: at most ``SHOWN_CHARS`` characters."""
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
+class UnsavedFormula:
+    """A cell holding a formula whose result was never saved (the file was written by a
+    program, not saved by Excel): its value is unknown, which is not the same as empty."""
+
+    __slots__ = ("formula",)
+
+    def __init__(self, formula: str) -> None:
+        self.formula = formula
+
+    def __str__(self) -> str:
+        return f"={self.formula}"
+
+    def __repr__(self) -> str:
+        return f"UnsavedFormula({self.formula!r})"
+
+
+def cell_problem(raw: object, name: str) -> str | None:
+    """What makes a cell unreadable before its field's check runs: a formula without a saved
+    value, or text far longer than any register cell (checked without reading it through)."""
+    if isinstance(raw, UnsavedFormula):
+        return UNSAVED_FORMULA
+    if isinstance(raw, str) and len(raw) > MAX_CELL_CHARS:
+        if name in MAX_LENGTHS:
+            return f"is {len(raw)} characters long; shorten it to at most {MAX_LENGTHS[name]}"
+        return (
+            f"is {len(raw)} characters long, far too long for this column; check the value was "
+            "typed into the right column"
+        )
+    return None
 
 
 def check_identifier(raw: object, name: str) -> tuple[str, str | None]:
@@ -86,6 +132,9 @@ def check_text(raw: object, name: str) -> tuple[str, str | None]:
 
 
 def _check_length(value: str, name: str) -> tuple[str, str | None]:
+    limit = MAX_LENGTHS[name]
+    if len(value) > limit:  # before looking at every character of a long text
+        return value, f"is {len(value)} characters long; shorten it to at most {limit}"
     control = sorted(
         {f"U+{ord(c):04X}" for c in value if unicodedata.category(c) == "Cc" and c not in "\t\n\r"}
     )
@@ -95,9 +144,6 @@ def _check_length(value: str, name: str) -> tuple[str, str | None]:
         return value, (
             f"contains the control character(s) {', '.join(control)}; retype the cell without them"
         )
-    limit = MAX_LENGTHS[name]
-    if len(value) > limit:
-        return value, f"is {len(value)} characters long; shorten it to at most {limit}"
     return value, None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from occupancy.register.cells import MAX_LENGTHS
@@ -44,11 +44,16 @@ def parse_register_csv(
 
 
 def parse_register_bytes(
-    data: bytes, *, skip_bad: bool = False, progress: Progress | None = None
+    data: bytes,
+    *,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+    communities: Collection[str] | None = None,
 ) -> ParsedRegister:
     """Parse register CSV content (e.g. an uploaded file); raises ``RegisterImportError``.
 
-    With ``skip_bad`` the valid rows come back and the bad ones' problems in ``skipped``.
+    With ``skip_bad`` the valid rows come back and the bad ones' problems in ``skipped``;
+    with ``communities``, rows of other communities are problems too.
     """
     text = decode_sheet(data)
     if text is None:
@@ -58,7 +63,11 @@ def parse_register_bytes(
     expected = text.count("\n") if progress is not None else None
     try:
         return validate_rows(
-            _numbered(reader), skip_bad=skip_bad, progress=progress, expected_rows=expected
+            _numbered(reader),
+            skip_bad=skip_bad,
+            progress=progress,
+            expected_rows=expected,
+            communities=communities,
         )
     except csv.Error as exc:  # e.g. an unclosed quote swallowing the rest of the file
         problem = f'is not readable CSV ({exc}); check for an unmatched quote character (")'

@@ -6,6 +6,7 @@ with its signature, while the old binary .xls format is refused with how to conv
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from occupancy.register.csvfile import parse_register_bytes
@@ -37,10 +38,17 @@ def parse_register_data(
     sheet: str | None = None,
     skip_bad: bool = False,
     progress: Progress | None = None,
+    communities: Collection[str] | None = None,
 ) -> ParsedRegister:
-    """Parse an uploaded register, CSV or XLSX, as ``parse_register_file`` does."""
+    """Parse an uploaded register, CSV or XLSX, as ``parse_register_file`` does.
+
+    With ``communities`` (a secretary's upload), a row of any other community is a problem
+    at its community cell, reported with all the others.
+    """
     if is_xlsx(data):
-        return parse_register_xlsx(data, sheet=sheet, skip_bad=skip_bad, progress=progress)
+        return parse_register_xlsx(
+            data, sheet=sheet, skip_bad=skip_bad, progress=progress, communities=communities
+        )
     if data.startswith(OLE_MAGIC):
         message = (
             'the file is an old Excel .xls file; in Excel use Save As → "Excel Workbook (*.xlsx)"'
@@ -49,7 +57,7 @@ def parse_register_data(
     if sheet is not None:
         message = f'the file is CSV, which has no sheets; "{sheet}" applies to .xlsx workbooks only'
         raise RegisterImportError([RegisterRowError(1, "", "", message)])
-    return parse_register_bytes(data, skip_bad=skip_bad, progress=progress)
+    return parse_register_bytes(data, skip_bad=skip_bad, progress=progress, communities=communities)
 
 
 def is_xlsx(data: bytes) -> bool:

@@ -83,7 +83,7 @@ def import_entries(
     *,
     source: str = "",
     changed_by: str = "",
-    simulated: bool = False,
+    simulated: bool | None = False,
     progress: WriteProgress | None = None,
 ) -> ImportSummary:
     """Insert or update one ``Unit`` per entry inside the caller's transaction (no commit),
@@ -93,7 +93,8 @@ def import_entries(
     Entries are trusted to be valid (see ``validate``); duplicate unit IDs are refused because
     which one should win is a question for a person, not for this function. ``simulated``
     marks the units as the simulator's (a tester sees only those); it is part of what makes
-    a unit changed.
+    a unit changed. ``None`` keeps each stored unit's mark (new units get False): an import by
+    someone who may not set it must not clear it either.
     """
     entries = list(entries)
     duplicates = sorted(uid for uid, n in Counter(e.unit_id for e in entries).items() if n > 1)
@@ -109,13 +110,14 @@ def import_entries(
     versions: list[dict[str, Any]] = []
     for entry in entries:
         values = {name: getattr(entry, name) for name in _FIELDS}
-        values["simulated"] = simulated
         before = stored.get(entry.unit_id)
+        mark = bool(before and before["simulated"]) if simulated is None else simulated
+        values["simulated"] = mark
         if before == values:
             continue
         action = CREATE if before is None else UPDATE
         (creates if before is None else updates).append({**values, "updated_at": now})
-        versions.append(_version(entry, simulated, action, source, changed_by, now))
+        versions.append(_version(entry, mark, action, source, changed_by, now))
     total = len(creates) + len(updates)
     done = 0
     # executemany per batch: the drivers send rows fast (psycopg pipelines them), while a

@@ -41,6 +41,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "register.import.expired": "上传的文件已过期（超过 {minutes} 分钟）或已经导入，"
         "请重新选择文件并勾选“只导入正确的行”。",
         "register.import.simulated_admin": "只有管理员可以导入模拟数据。",
+        "register.import.changed": "导入过程中登记表被他人修改（同时有人导入了相同的新单元），"
+        "没有导入任何数据。请重新上传该文件。",
+        "register.import.not_kept": "服务器上临时保存的文件已达上限，无法临时保存此文件，"
+        "因此不能“只导入正确的行”。请按下表修改后重新上传，或稍后再试。",
         "regerr.unit_id_empty": "为空；每一行都需要填写单元编号",
         "regerr.community_empty": "为空；每一行都需要填写社区名称",
         "regerr.topic_unsafe": "含有 {chars}，这些字符不能使用（该名称会成为 MQTT 主题的一部分）；"
@@ -75,6 +79,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "regerr.other_community": "不是你的社区；你只能导入“{community}”的行",
         "regerr.unit_elsewhere": "已登记在其他社区；只有管理员可以把它移到你的社区",
         "regerr.ignored_column": "{letter} 列“{text}”不是登记表的列，已忽略",
+        "regerr.unsaved_formula": "是没有保存计算结果的公式；请用 Excel 或 WPS 打开文件并重新保存",
+        "regerr.far_too_long": "有 {length} 个字符，远超此列的长度；请检查是否填错了列",
+        "regerr.control_chars": "含有控制字符 {chars}；请删除后重新输入",
+        "regerr.expands": "工作簿打开后有 {mb} MB，远超登记表所需；"
+        "请用 Excel 或 WPS 重新保存或拆分",
+        "regerr.too_many_units": "文件超过 {limit} 户；请拆分成每个不超过 {rows} 行的文件",
+        "regerr.past_last_row": "工作表超过第 {limit} 行（Excel 的最后一行）；请重新保存后再试",
+        "regerr.more_problems": "从这一行起还有 {count} 处问题未列出（只列出前 {limit} 处）；"
+        "请修改后重新检查",
         "regerr.first_sheet": "读取的是第一个工作表“{first}”（全部工作表：{names}）；"
         "如果登记表在其他工作表上，请填写工作表名称",
     },
@@ -113,6 +126,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "register.import.expired": "The uploaded file has expired (after {minutes} minutes) or "
         'was already imported; choose the file again and tick "import only the valid rows".',
         "register.import.simulated_admin": "Only admins may import simulated data.",
+        "register.import.changed": "The register changed while this file was being imported "
+        "(someone imported the same new units at the same time); nothing was imported. "
+        "Upload the file again.",
+        "register.import.not_kept": "The file could not be kept on the server (too many "
+        "uploads are kept right now), so importing only the valid rows is not offered. Fix "
+        "the cells listed below and upload the file again, or try again later.",
         "regerr.unit_id_empty": "is empty; every row needs the unit's ID",
         "regerr.community_empty": "is empty; every row needs the community name",
         "regerr.topic_unsafe": "contains {chars}, which cannot be used because this name "
@@ -156,6 +175,20 @@ MESSAGES: dict[str, dict[str, str]] = {
         "can move it",
         "regerr.ignored_column": 'column {letter} "{text}" is not a register column and was '
         "ignored",
+        "regerr.unsaved_formula": "has a formula without a saved value; open the file in Excel or "
+        "WPS and save it again, so the results are stored in it",
+        "regerr.far_too_long": "is {length} characters long, far too long for this column; check "
+        "the value was typed into the right column",
+        "regerr.control_chars": "contains the control character(s) {chars}; retype the cell "
+        "without them",
+        "regerr.expands": "the workbook expands to {mb} MB when opened, far more than a register "
+        "needs; save it again in Excel or WPS, or split it",
+        "regerr.too_many_units": "the file has more than {limit} units; split it into files of "
+        "at most {rows} rows",
+        "regerr.past_last_row": "the sheet has rows past row {limit}, the last one Excel has; "
+        "open the file in Excel or WPS, save it again and retry",
+        "regerr.more_problems": "and {count} more problems from this row on, not listed (only "
+        "the first {limit} are); fix these and check the file again",
         "regerr.first_sheet": 'read the first sheet, "{first}", of {names}; if the register is '
         "on another sheet, name that sheet",
     },

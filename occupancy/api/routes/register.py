@@ -41,7 +41,7 @@ from occupancy.api.schemas_register import (
     RowProblem,
     UnitVersionOut,
 )
-from occupancy.audit.log import record
+from occupancy.audit.log import listed, record
 from occupancy.auth.principal import Principal
 from occupancy.db.tables import Unit
 from occupancy.register.cells import cell_text
@@ -54,7 +54,14 @@ from occupancy.register.repository import (
     import_entries,
     unit_history,
 )
-from occupancy.register.validate import HEADER_ALIASES, REQUIRED_FIELDS, validate_rows
+from occupancy.register.validate import (
+    HEADER_ALIASES,
+    REQUIRED_FIELDS,
+    MoreProblems,
+    cap_problems,
+    validate_rows,
+)
+from occupancy.register.xlsxfile import HEADER_COLUMNS, pick_worksheet
 from occupancy.spreadsheet import column_letter, decode_sheet, map_header
 
 router = APIRouter(prefix="/register", tags=["register"])
@@ -150,8 +157,8 @@ def list_units(
         user,
         "view",
         "register",
-        community=community or "",
-        detail=f"list of {len(units)} units",
+        community=user.community or community or "",
+        detail=listed(f"list of {len(units)} units", [u.unit_id for u in units]),
         address=client_address(request),
     )
     session.commit()
@@ -325,6 +332,16 @@ class UploadTooLarge(ValueError):
     """A file over ``MAX_UPLOAD_BYTES``."""
 
 
+class RegisterChanged(RuntimeError):
+    """Another request created a unit this import was about to create, after the import read
+    the register and before it wrote (two imports of the same new units at once). Nothing was
+    imported; trying again imports the file against the register as it now is."""
+
+
+#: What a caller is told when ``RegisterChanged`` stops an import.
+REGISTER_CHANGED = "the register changed while importing; nothing was imported, try again"
+
+
 def read_upload(upload: UploadFile) -> bytes:
     """The uploaded bytes, refusing more than ``MAX_UPLOAD_BYTES`` (Starlette has already
     spooled a big part to a temporary file, so this reads from disk, not from the socket)."""
@@ -357,14 +374,23 @@ class ImportOutcome:
         return self.summary is None
 
     @property
+    def problem_count(self) -> int:
+        """Every problem, the ones counted past the listed ``MAX_PROBLEMS`` included."""
+        more = sum(e.problems - 1 for e in self.errors if isinstance(e, MoreProblems))
+        return len(self.errors) + more
+
+    @property
     def bad_rows(self) -> int:
-        return len({e.row for e in self.errors if e.letter or e.column})
+        rows = {
+            e.row for e in self.errors if (e.letter or e.column) and not isinstance(e, MoreProblems)
+        }
+        return len(rows) + sum(e.rows for e in self.errors if isinstance(e, MoreProblems))
 
     @property
     def can_skip(self) -> bool:
         """Importing only the valid rows is possible: the problems are in rows, not in the
         file as a whole (a missing column or an unreadable file), and some rows are valid."""
-        return self.valid > 0 and all(e.letter for e in self.errors)
+        return self.valid > 0 and all(e.letter or isinstance(e, MoreProblems) for e in self.errors)
 
 
 def import_upload(
@@ -383,11 +409,15 @@ def import_upload(
     Every problem is collected: bad cells, and for a secretary rows of another community and
     unit IDs registered in another community (they may not take those over). With
     ``skip_bad`` the valid rows are imported and the problems come back as skipped. The
-    attempt is audited either way (a refused import says so) and committed.
+    attempt is audited either way (a refused import says so) and committed. The first
+    ``MAX_PROBLEMS`` (1,000) problems are listed, the rest counted in a last entry.
     """
     name = upload_name(filename)
+    # A secretary's rows of other communities are found by the validator, with every
+    # other problem of the file.
+    mine = None if user.is_admin else {user.community} if user.community else set()
     try:
-        parsed = parse_register_data(data, sheet=sheet, skip_bad=True)
+        parsed = parse_register_data(data, sheet=sheet, skip_bad=True, communities=mine)
     except RegisterImportError as exc:  # the file as a whole: unreadable, header missing
         outcome = ImportOutcome(name, exc.errors, exc.warnings)
         _audit_import(session, user, outcome, address)
@@ -398,16 +428,33 @@ def import_upload(
         if refused:
             errors += _row_errors(data, sheet, dict(refused))
             errors.sort(key=lambda e: (e.row, len(e.letter), e.letter))
+            errors = cap_problems(errors)
             entries = [e for e in entries if e.unit_id not in refused]
     outcome = ImportOutcome(name, errors, list(parsed.warnings), valid=len(entries))
     if not errors or skip_bad:
-        outcome.summary = import_entries(
-            session,
-            entries,
-            source=f"import:{name}",
-            changed_by=user.username,
-            simulated=simulated,
-        )
+        try:
+            outcome.summary = import_entries(
+                session,
+                entries,
+                source=f"import:{name}",
+                changed_by=user.username,
+                # Only an admin sets the mark; anyone else's import keeps each unit's own.
+                simulated=simulated if user.is_admin else None,
+            )
+        except IntegrityError:  # a unit to create was created by another request meanwhile
+            session.rollback()
+            record(
+                session,
+                user,
+                "import",
+                "register",
+                name,
+                community=user.community,
+                detail=f"failed: {REGISTER_CHANGED}",
+                address=address,
+            )
+            session.commit()
+            raise RegisterChanged(REGISTER_CHANGED) from None
     _audit_import(session, user, outcome, address, entries)
     return outcome
 
@@ -415,17 +462,11 @@ def import_upload(
 def _outside_scope(
     session: Session, user: Principal, entries: Sequence[RegisterEntry]
 ) -> dict[str, tuple[str, str]]:
-    """unit ID -> (field, message) for each entry a non-admin may not import: a row naming
-    another community, or a unit already registered in another community."""
+    """unit ID -> (field, message) for each entry a non-admin may not import: a unit already
+    registered in another community (rows naming another community are validation errors)."""
     refused: dict[str, tuple[str, str]] = {}
     mine = user.community or "-"
-    for entry in entries:
-        if not user.community or entry.community != user.community:
-            refused[entry.unit_id] = (
-                "community",
-                f"is not your community; you may import only rows of {mine}",
-            )
-    ids = [e.unit_id for e in entries if e.unit_id not in refused]
+    ids = [e.unit_id for e in entries]
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         query = select(Unit.unit_id).where(Unit.unit_id.in_(chunk), Unit.community != mine)
@@ -474,9 +515,10 @@ def _sheet_rows(data: bytes, sheet: str | None) -> Iterator[tuple[int, Sequence[
 
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+            worksheet = pick_worksheet(workbook, sheet, [])
             worksheet.reset_dimensions()
-            yield from enumerate(worksheet.iter_rows(values_only=True), start=1)
+            rows = worksheet.iter_rows(values_only=True, max_col=HEADER_COLUMNS)
+            yield from enumerate(rows, start=1)
         finally:
             workbook.close()
     else:
@@ -495,7 +537,7 @@ def _audit_import(
     community = user.community or (communities.pop() if len(communities) == 1 else "")
     summary = outcome.summary
     if summary is None:
-        detail = f"refused: {len(outcome.errors)} problems, nothing imported"
+        detail = f"refused: {outcome.problem_count} problems, nothing imported"
     else:
         detail = (
             f"created {summary.created}, updated {summary.updated}, "
@@ -526,6 +568,7 @@ def problems(errors: Sequence[RegisterRowError]) -> list[RowProblem]:
     response_model=ImportResult,
     responses={
         403: {"description": "Only an admin may import simulated units."},
+        409: {"description": "The register changed while importing; nothing was imported."},
         413: {"description": f"The file is larger than {MAX_UPLOAD_BYTES} bytes."},
         **unprocessable(
             ImportRefusedReply,
@@ -565,18 +608,21 @@ def import_register(
         data = read_upload(file)
     except UploadTooLarge as exc:
         raise HTTPException(status_code=413, detail=str(exc)) from None
-    outcome = import_upload(
-        session,
-        user,
-        data,
-        file.filename or "",
-        skip_bad=skip_bad,
-        simulated=simulated,
-        sheet=sheet or None,
-        address=client_address(request),
-    )
+    try:
+        outcome = import_upload(
+            session,
+            user,
+            data,
+            file.filename or "",
+            skip_bad=skip_bad,
+            simulated=simulated,
+            sheet=sheet or None,
+            address=client_address(request),
+        )
+    except RegisterChanged as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
     if outcome.summary is None:
-        count = len(outcome.errors)
+        count = outcome.problem_count
         refused = ImportRefused(
             message=f"{count} problem{'s' if count != 1 else ''} in {outcome.file}; "
             "nothing was imported",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Annotated
 from urllib.parse import urlencode
@@ -32,7 +32,7 @@ from occupancy.api.deps import (
 )
 from occupancy.api.schemas_workflow import MAX_ID
 from occupancy.api.schemas_worklist import WorklistItem, WorklistOut
-from occupancy.audit.log import record
+from occupancy.audit.log import listed, record
 from occupancy.auth.principal import Principal
 from occupancy.db.tables import (
     ASSIGNED_FLAG_STATE,
@@ -65,6 +65,8 @@ WorkerParam = Annotated[
     ),
 ]
 CommunityParam = Annotated[str | None, Query(max_length=64)]
+#: Flag ids per ``IN (...)`` query when filtering a list through the viewer's scope.
+_CHUNK = 500
 
 
 def _worker_not_found(username: str) -> HTTPException:
@@ -118,26 +120,51 @@ def _load(
     visited_since: datetime | None,
 ) -> LoadedList:
     worker = _find_worker(session, user, username)
-    rows = worklist(session, worker, visited_since=visited_since)
-    own = worker.id == user.user_id
-    if not own and not user.is_admin:
-        # A worker moved to another community may still hold flags of the old one.
-        rows = [r for r in rows if r.community == user.community]
-    return LoadedList(worker, own, rows)
+    rows = _in_scope(session, user, worklist(session, worker, visited_since=visited_since))
+    return LoadedList(worker, worker.id == user.user_id, rows)
+
+
+def _in_scope(session: Session, user: Principal, rows: list[WorklistRow]) -> list[WorklistRow]:
+    """The rows whose flag ``user`` may see (``Principal.flag_clause``): a list may hold flags
+    of another community, e.g. of a worker who moved, or of a unit the register moved (the
+    register, not the community the flag was raised under, says where a flag is)."""
+    if user.is_admin or not rows:
+        return rows
+    ids = [row.flag_id for row in rows]
+    visible: set[int] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        visible.update(
+            session.scalars(select(Flag.id).where(Flag.id.in_(chunk), user.flag_clause()))
+        )
+    return [row for row in rows if row.flag_id in visible]
+
+
+def _community(user: Principal, worker: User) -> str:
+    """The community an audit row names: the viewer's own, else the worker's."""
+    return user.community or worker.community or ""
 
 
 def _audit(
-    session: Session, user: Principal, request: Request, action: str, loaded: LoadedList, how: str
+    session: Session,
+    user: Principal,
+    request: Request,
+    action: str,
+    loaded: LoadedList,
+    how: str,
+    rows: list[WorklistRow] | None = None,
 ) -> None:
+    """``rows``: those shown, when not all of ``loaded`` (print and CSV: the doors to visit)."""
+    rows = loaded.rows if rows is None else rows
     record(
         session,
         user,
         action,
         "worklist",
         loaded.worker.username,
-        community=loaded.worker.community,
+        community=_community(user, loaded.worker),
         address=client_address(request),
-        detail=f"{how}: {len(loaded.rows)} rows",
+        detail=listed(f"{how}: {len(rows)} rows", [row.flag_id for row in rows]),
     )
     session.commit()
 
@@ -197,7 +224,7 @@ def worklist_print(
     """The doors still to visit as an A4 table with boxes to tick and sign: for a worker
     without a phone signal in the stairwell, and for the paper file."""
     loaded = _load(session, user, worker, visited_since=None)
-    _audit(session, user, request, "export", loaded, "print")
+    _audit(session, user, request, "export", loaded, "print", loaded.to_visit)
     return page(
         "worklist_print.html",
         worker=loaded.worker,
@@ -224,7 +251,7 @@ def worklist_csv_export(
     """The doors still to visit as CSV for Excel (UTF-8 with a BOM, headers in the page's
     language), numbered as on the printed sheet."""
     loaded = _load(session, user, worker, visited_since=None)
-    _audit(session, user, request, "export", loaded, "csv")
+    _audit(session, user, request, "export", loaded, "csv", loaded.to_visit)
     buffer = io.StringIO(newline="")
     worklist_csv(loaded.to_visit, buffer, language, tz=settings.tz)
     name = _UNSAFE_FILENAME.sub("_", loaded.worker.username).strip("._") or "worker"
@@ -258,6 +285,15 @@ def _overview_communities(session: Session, user: Principal, community: str | No
     return sorted(set(session.scalars(workers)) | set(session.scalars(holding)))
 
 
+def _lists_in_scope(
+    session: Session, user: Principal, community: str, since: datetime
+) -> list[WorkerList]:
+    """The workers' lists of ``community``, each holding only flags ``user`` may see."""
+    lists = worklists_for_community(session, community, visited_since=since)
+    visible = {row.flag_id for row in _in_scope(session, user, [r for w in lists for r in w.rows])}
+    return [replace(w, rows=[r for r in w.rows if r.flag_id in visible]) for w in lists]
+
+
 @router.get("/worklists", name="worklists")
 def worklists_page(
     request: Request,
@@ -272,7 +308,7 @@ def worklists_page(
     too) and visited today, linking to their list, its print layout and CSV."""
     since = _today(now, settings.tz)
     sections = [
-        CommunityLists(c, worklists_for_community(session, c, visited_since=since))
+        CommunityLists(c, _lists_in_scope(session, user, c, since))
         for c in _overview_communities(session, user, community)
     ]
     for section in sections:
@@ -284,7 +320,10 @@ def worklists_page(
             "",
             community=section.community,
             address=client_address(request),
-            detail=f"overview: {len(section.workers)} workers",
+            detail=listed(
+                f"overview: {len(section.workers)} workers",
+                [w.username for w in section.workers],
+            ),
         )
     session.commit()
     return page("worklists.html", sections=sections, assigned=ASSIGNED_FLAG_STATE)

@@ -6,7 +6,9 @@ Browsers sign in through the real form (cookie session), so the CSRF check is th
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +18,13 @@ from sqlalchemy import select
 
 from occupancy.api.i18n import Translator
 from occupancy.api.routes import register as register_routes
-from occupancy.api.routes.register_pages import PROBLEMS, STASH_DIR, problem_text
+from occupancy.api.routes import register_pages
+from occupancy.api.routes.register_pages import PROBLEMS, STASH_DIR, STASH_MINUTES, problem_text
+from occupancy.auth.principal import Principal
 from occupancy.config import Settings
 from occupancy.db.session import session_scope
 from occupancy.db.tables import AuditEvent, Unit, UnitVersion
-from occupancy.register import RegisterImportError, parse_register_data
+from occupancy.register import RegisterImportError, parse_register_data, repository
 from tests.accounts import add_user, login
 from tests.register.workbooks import CHINESE_HEADERS, write_xlsx
 
@@ -214,3 +218,160 @@ def test_every_problem_the_validator_writes_is_translated() -> None:
     with pytest.raises(RegisterImportError) as caught:
         parse_register_data(b"name,room\nx,1\n")
     assert all(problem_text(zh, e.message) != e.message for e in caught.value.errors)
+
+
+# -- kept uploads: one per person, private, short-lived, capped --------------------------------
+
+
+def _kept(settings: Settings) -> Path:
+    return Path(settings.var_dir) / STASH_DIR
+
+
+def _token(page_text: str) -> str:
+    match = re.search(r'name="upload" value="([^"]+)"', page_text)
+    assert match is not None, page_text
+    return match.group(1)
+
+
+def _backdate(directory: Path, minutes: float) -> None:
+    for path in directory.iterdir():
+        stamp = path.stat().st_mtime - minutes * 60
+        os.utime(path, (stamp, stamp))
+
+
+def test_an_expired_kept_upload_is_refused_and_removed(
+    browser: TestClient, settings: Settings, workbook: bytes
+) -> None:
+    csrf = login(browser, "sec_a")
+    token = _token(_upload(browser, csrf, workbook).text)
+    _backdate(_kept(settings), STASH_MINUTES - 1)  # still fresh
+    form = {"csrf_token": csrf, "upload": token, "skip_bad": "1"}
+    assert browser.post("/register/import", data=form).status_code == 200
+    assert _units(settings) == {"A-1"} and list(_kept(settings).iterdir()) == []
+
+    token = _token(_upload(browser, csrf, workbook).text)
+    _backdate(_kept(settings), STASH_MINUTES + 1)
+    expired = browser.post("/register/import", data=form | {"upload": token})
+    assert expired.status_code == 410 and "已过期" in expired.text
+    assert list(_kept(settings).iterdir()) == []
+
+
+def test_opening_the_page_sweeps_expired_uploads(
+    browser: TestClient, settings: Settings, workbook: bytes
+) -> None:
+    csrf = login(browser, "sec_a")
+    _token(_upload(browser, csrf, workbook).text)
+    assert browser.get("/register/import").status_code == 200
+    assert len(list(_kept(settings).iterdir())) == 2  # fresh: kept
+    _backdate(_kept(settings), STASH_MINUTES + 1)
+    assert browser.get("/register/import").status_code == 200
+    assert list(_kept(settings).iterdir()) == []
+
+
+def test_one_private_kept_upload_per_person(
+    browser: TestClient, settings: Settings, workbook: bytes, tmp_path: Path
+) -> None:
+    csrf = login(browser, "sec_a")
+    first = _token(_upload(browser, csrf, workbook).text)
+    second = _token(_upload(browser, csrf, workbook).text)
+    assert first != second
+    kept = sorted(p.name for p in _kept(settings).iterdir())
+    assert kept == [f"{second}.bin", f"{second}.json"]
+    for path in _kept(settings).iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    assert stat.S_IMODE(_kept(settings).stat().st_mode) == 0o700
+    replaced = browser.post("/register/import", data={"csrf_token": csrf, "upload": first})
+    assert replaced.status_code == 410
+
+    other = TestClient(browser.app)
+    other_csrf = login(other, "sec_b")
+    theirs = _token(_upload(other, other_csrf, workbook).text)
+    assert len(list(_kept(settings).iterdir())) == 4  # one each
+
+    # Any successful import drops the importer's kept file, not someone else's.
+    clean = write_xlsx(tmp_path / "ok.xlsx", [list(CHINESE_HEADERS), ROWS[0]]).read_bytes()
+    assert _upload(browser, csrf, clean).status_code == 200
+    assert sorted(p.stem for p in _kept(settings).iterdir()) == [theirs, theirs]
+
+
+def test_the_kept_folder_is_capped(
+    browser: TestClient,
+    settings: Settings,
+    workbook: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(register_pages, "MAX_KEPT_BYTES", len(workbook) + 1000)
+    other = TestClient(browser.app)
+    _token(_upload(other, login(other, "sec_b"), workbook).text)
+    csrf = login(browser, "sec_a")
+    page = _upload(browser, csrf, workbook, lang="en")
+    assert page.status_code == 422
+    assert 'name="upload"' not in page.text and 'id="skip-form"' not in page.text
+    assert "could not be kept" in page.text
+    assert len(list(_kept(settings).iterdir())) == 2  # only sec_b's
+    zh = _upload(browser, csrf, workbook)
+    assert "无法临时保存" in zh.text
+
+
+def test_an_import_racing_another_answers_409(
+    browser: TestClient, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone else creates the same new unit between this import's checks and its write."""
+    real = repository._stored_values
+
+    def racing(session, unit_ids):  # type: ignore[no-untyped-def]
+        stored = real(session, unit_ids)
+        with session_scope(settings.resolved_db_url) as other:
+            other.add(Unit(unit_id="A-1", community=A, grid="G1", registered_occupants=3))
+        return stored
+
+    monkeypatch.setattr(repository, "_stored_values", racing)
+    csrf = login(browser, "sec_a")
+    data = write_xlsx(tmp_path / "ok.xlsx", [list(CHINESE_HEADERS), ROWS[0]]).read_bytes()
+    page = _upload(browser, csrf, data, lang="en")
+    assert page.status_code == 409, page.text
+    assert "The register changed while this file was being imported" in page.text
+    with session_scope(settings.resolved_db_url) as session:
+        assert session.get(Unit, "A-1").registered_occupants == 3
+        assert session.scalars(select(UnitVersion)).all() == []
+
+
+def test_take_upload_itself_refuses_and_deletes_an_expired_file(settings: Settings) -> None:
+    """Not only the sweep at the start of each request: a file expiring between the sweep and
+    its use is refused too."""
+    owner = Principal(user_id=7, username="sec_a", role="secretary", community=A)
+    token = register_pages.stash_upload(settings, owner, b"data", "r.csv", None)
+    assert token is not None
+    assert register_pages.take_upload(settings, owner, token) == (b"data", "r.csv", None)
+    other = Principal(user_id=8, username="sec_b", role="secretary", community=B)
+    assert register_pages.take_upload(settings, other, token) is None
+    _backdate(_kept(settings), STASH_MINUTES + 1)
+    assert register_pages.take_upload(settings, owner, token) is None
+    assert list(_kept(settings).iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "has a formula without a saved value; open the file in Excel or WPS and save it again, "
+        "so the results are stored in it",
+        "is 5000 characters long, far too long for this column; check the value was typed into "
+        "the right column",
+        "contains the control character(s) U+0000; retype the cell without them",
+        "the workbook expands to 1,234 MB when opened, far more than a register needs; save it "
+        "again in Excel or WPS, or split it",
+        "the file has more than 200,000 units; split it into files of at most 200,000 rows",
+        "the sheet has rows past row 1,048,576, the last one Excel has; open the file in Excel "
+        "or WPS, save it again and retry",
+        "and 5,000 more problems from this row on, not listed (only the first 1,000 are); fix "
+        "these and check the file again",
+    ],
+)
+def test_the_limits_problems_are_translated(message: str) -> None:
+    """The problems the file limits write read in Chinese too, and round-trip in English."""
+    en, zh = Translator("en"), Translator("zh-CN")
+    matched = [(p, key) for p, key in PROBLEMS if p.fullmatch(message)]
+    assert len(matched) == 1, message
+    pattern, key = matched[0]
+    assert en(key, **pattern.fullmatch(message).groupdict()) == message
+    assert problem_text(zh, message) != message

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from occupancy.config import Settings
 from occupancy.db.session import session_scope
-from occupancy.db.tables import AuditEvent, Flag, Unit
+from occupancy.db.tables import AuditEvent, Flag, Unit, User
 from occupancy.flags.record import METER_OFFLINE, REGISTERED_SILENT, UNREGISTERED_ACTIVITY
 from tests.accounts import add_user, bearer, login, token_for
 
@@ -391,3 +391,91 @@ def test_correcting_an_outcome_starts_from_the_note_already_written(
     assert "老人说儿子下周回来 &lt;b&gt;</textarea>" in form
     page = browser.get(f"/flags/{flag_id}").text
     assert "老人说儿子下周回来 &lt;b&gt;</textarea>" in page
+
+
+# --- scope of the rows ---------------------------------------------------------------------
+
+
+def _add_flag(settings: Settings, unit_id: str, unit_community: str, flag_community: str) -> int:
+    """A flag assigned to w1 on a unit registered in ``unit_community``."""
+    with session_scope(settings.resolved_db_url) as session:
+        w1 = session.scalars(select(User).where(User.username == "w1")).one()
+        session.add(
+            Unit(unit_id=unit_id, community=unit_community, grid="G1", registered_occupants=1)
+        )
+        flag = Flag(
+            unit_id=unit_id,
+            community=flag_community,
+            kind=REGISTERED_SILENT,
+            state="assigned",
+            score=0.9,
+            probability=0.9,
+            evidence={"hours_since_activity": 80},
+            assigned_to_id=w1.id,
+            assigned_at=NOW - timedelta(days=1),
+            first_raised_at=NOW - timedelta(days=2),
+            last_raised_at=NOW - timedelta(days=1),
+        )
+        session.add(flag)
+        session.flush()
+        return flag.id
+
+
+def _api_units(client: TestClient, headers: dict[str, str], **params: str) -> list[str]:
+    response = client.get("/api/worklist", headers=headers, params=params)
+    assert response.status_code == 200, response.text
+    return [item["unit_id"] for item in response.json()["data"]]
+
+
+def test_a_unit_moved_to_another_community_leaves_the_list(
+    browser: TestClient, settings: Settings
+) -> None:
+    """The register decides where a flag is, not the community it was raised under."""
+    _add_flag(settings, "RV-MOVED", RIVER, SUNNY)
+    db = settings.resolved_db_url
+    worker, secretary = bearer(token_for(db, "w1")), bearer(token_for(db, "sec"))
+    assert "RV-MOVED" not in _api_units(browser, worker)
+    assert "RV-MOVED" not in _api_units(browser, secretary, worker="w1")
+    login(browser, "sec")
+    overview = browser.get("/worklists")
+    row = re.search(r'<tr data-worker="w1">.*?</tr>', overview.text, flags=re.S)
+    assert row is not None
+    cells = re.findall(r'<td class="num[^"]*"[^>]*>(\d+)</td>', row.group(0))
+    assert cells[0] == str(len(TO_VISIT))
+    browser.cookies.clear()
+    login(browser, "w1")
+    for path in ("/worklist", "/worklist/print", "/worklist.csv"):
+        assert "RV-MOVED" not in browser.get(path).text, path
+    for client in make_client(settings):  # an admin sees every flag
+        assert "RV-MOVED" in _api_units(client, {}, worker="w1")
+
+
+def test_a_secretary_does_not_see_another_communitys_flag_on_a_workers_list(
+    browser: TestClient, settings: Settings
+) -> None:
+    """w1 still holds a flag of Riverside (moved there from Sunny Garden, say)."""
+    _add_flag(settings, "RV-1", RIVER, RIVER)
+    secretary = bearer(token_for(settings.resolved_db_url, "sec"))
+    assert _api_units(browser, secretary, worker="w1") == [unit for unit, *_ in TO_VISIT]
+    login(browser, "sec")
+    for path in ("/worklist", "/worklist/print", "/worklist.csv"):
+        assert "RV-1" not in browser.get(f"{path}?worker=w1").text, path
+    overview = browser.get("/worklists")
+    row = re.search(r'<tr data-worker="w1">.*?</tr>', overview.text, flags=re.S)
+    assert row is not None
+    cells = re.findall(r'<td class="num[^"]*"[^>]*>(\d+)</td>', row.group(0))
+    assert cells[0] == str(len(TO_VISIT))
+
+
+def test_the_audit_names_the_flags_shown(
+    browser: TestClient, settings: Settings, world: dict[str, int]
+) -> None:
+    login(browser, "sec")
+    browser.get("/worklist?worker=w1")
+    browser.get("/worklist.csv?worker=w1")
+    view, export = audit_events(settings)
+    page_ids = [world[unit] for unit, *_ in TO_VISIT] + [world[VISITED_TODAY]]
+    assert view.detail == f"page: {len(page_ids)} rows: " + ",".join(map(str, page_ids))
+    csv_ids = [world[unit] for unit, *_ in TO_VISIT]
+    assert export.detail == f"csv: {len(csv_ids)} rows: " + ",".join(map(str, csv_ids))
+    assert view.community == export.community == SUNNY
