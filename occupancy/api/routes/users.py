@@ -35,7 +35,7 @@ from occupancy.auth.accounts import (
     create_user,
     revoke_api_tokens,
 )
-from occupancy.auth.admin import update_user, username_taken
+from occupancy.auth.admin import Changes, update_user, username_taken
 from occupancy.auth.passwords import WeakPasswordError
 from occupancy.auth.principal import Principal
 from occupancy.auth.secrets import digest
@@ -144,6 +144,29 @@ def read_user(user_id: UserId, admin: Admin, session: SessionDep) -> UserDetail:
     )
 
 
+def _record_update(
+    session: Session,
+    admin: Principal,
+    user: User,
+    changes: Changes,
+    request: Request,
+    now: datetime,
+) -> None:
+    """Audit an account change (what changed, never a password), if anything did."""
+    if changes.fields:
+        record(
+            session,
+            admin,
+            "update",
+            "user",
+            user.username,
+            community=user.community,
+            address=client_address(request),
+            now=now,
+            detail=str(changes),
+        )
+
+
 @router.patch("/{user_id}", response_model=UserPublic, responses=_ACCOUNT_REFUSED)
 def change_user(
     user_id: UserId,
@@ -159,18 +182,7 @@ def change_user(
         changes = update_user(session, user, **body.model_dump(exclude_unset=True), by=admin)
     except AccountError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    if changes.fields:
-        record(
-            session,
-            admin,
-            "update",
-            "user",
-            user.username,
-            community=user.community,
-            address=client_address(request),
-            now=now,
-            detail=str(changes),
-        )
+    _record_update(session, admin, user, changes, request, now)
     session.commit()
     return UserPublic.model_validate(user)
 
@@ -334,18 +346,7 @@ def set_active_form(
     except HTTPException as exc:
         return _users_page(page, session, status_code=exc.status_code, error=str(exc.detail))
     changes = update_user(session, user, active=active, by=admin)
-    if changes.fields:
-        record(
-            session,
-            admin,
-            "update",
-            "user",
-            user.username,
-            community=user.community,
-            address=client_address(request),
-            now=now,
-            detail=str(changes),
-        )
+    _record_update(session, admin, user, changes, request, now)
     session.commit()
     return RedirectResponse(
         "/admin/users?" + urlencode({"updated": user.username}),
