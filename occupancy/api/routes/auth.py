@@ -13,7 +13,6 @@ import hashlib
 import hmac
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,6 +26,7 @@ from occupancy.api.deps import (
     SettingsDep,
     client_address,
 )
+from occupancy.api.redirects import MAX_NEXT, local_path
 from occupancy.api.schemas_accounts import Me
 from occupancy.audit.log import record
 from occupancy.auth.accounts import authenticate
@@ -45,24 +45,11 @@ api_router = APIRouter(tags=["auth"])
 #: The double-submit cookie of the sign-in form, and its hidden field.
 LOGIN_CSRF_COOKIE = "login_csrf"
 LOGIN_CSRF_FIELD = "login_csrf"
-#: Longest ``next`` kept; a longer one is someone playing games, not a bookmark.
-_MAX_NEXT = 2000
 
 
 def safe_next(target: str | None) -> str:
-    """``target`` when it is a path on this site, else ``/``: never an open redirect.
-
-    ``//evil.example`` and ``/\\evil.example`` are other hosts to a browser, and control
-    characters could split the Location header, so anything but a plain local path is refused.
-    """
-    if not target or len(target) > _MAX_NEXT or not target.startswith("/"):
-        return "/"
-    if target.startswith("//") or "\\" in target or any(ord(c) < 0x20 for c in target):
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return "/"
-    return target
+    """``target`` when it is a path on this site, else ``/`` (see ``local_path``)."""
+    return local_path(target) or "/"
 
 
 def _login_page(
@@ -131,7 +118,7 @@ def login(
     page: PageDep,
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
-    next: Annotated[str, Form(max_length=_MAX_NEXT * 2)] = "/",  # noqa: A002
+    next: Annotated[str, Form(max_length=MAX_NEXT * 2)] = "/",  # noqa: A002
     login_csrf: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """Check the form, the rate limit and the password, then start a session.

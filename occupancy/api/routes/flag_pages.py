@@ -31,6 +31,7 @@ from occupancy.api.deps import (
 )
 from occupancy.api.flag_actions import ActionInput, FlagNotFound, may_take
 from occupancy.api.flag_view import CHART_DAYS, LIGHTS_DAYS, load_flag_page
+from occupancy.api.redirects import local_path
 from occupancy.api.schemas_workflow import MAX_ID, FlagId
 from occupancy.auth.principal import Principal
 from occupancy.config import Settings
@@ -128,13 +129,6 @@ def flag_page(flag_id: FlagId, user: Reader, ctx: ContextDep) -> HTMLResponse:
     return _render(ctx, user, flag)
 
 
-def _local(target: str) -> str | None:
-    """``next`` if it is a path on this site (never ``//host`` or a URL): no open redirect."""
-    if target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target:
-        return target
-    return None
-
-
 def _act(
     ctx: Context,
     user: Principal,
@@ -164,7 +158,7 @@ def _act(
             error=error,
             form={**form, "action": action},
         )
-    target = _local(next_url) or f"/flags/{flag_id}?done={action}"
+    target = local_path(next_url) or f"/flags/{flag_id}?done={action}"
     return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
 
 

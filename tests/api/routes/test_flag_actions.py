@@ -350,3 +350,14 @@ def test_api_workflow_refusals_match_the_declared_422(
         if code:
             assert response.json()["detail"]["code"] == code
         assert_declared(web, "POST", f"/api/flags/{{flag_id}}/{action}", response)
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "/\\evil.example", "/ok\r\nSet-Cookie: x=1"]
+)
+def test_a_form_never_redirects_off_site(target: str) -> None:
+    """The flag forms' ``next`` goes through the same check as the sign-in's."""
+    from occupancy.api.redirects import local_path
+
+    assert local_path(target) is None
+    assert local_path("/worklist?saved=3") == "/worklist?saved=3"
