@@ -7,7 +7,6 @@ Reads only; no HTTP errors (the route decides what "nothing found" means).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -24,6 +23,7 @@ from occupancy.db.tables import (
     Unit,
 )
 from occupancy.flags.record import FLAG_KINDS
+from occupancy.workflow.walking import natural_key
 
 #: The ``building`` filter value meaning "flags of units not in the register" (no building
 #: known). A building is never called this: register buildings are numbers or short names.
@@ -97,13 +97,6 @@ def kind_state_counts(session: Session, user: Principal, community: str) -> Kind
     return KindStateCounts(kinds=kinds, states=states, counts=counts)
 
 
-def _natural(value: str | None) -> tuple[int, list[object]]:
-    """Buildings in the order people number them (2 before 10); unregistered last."""
-    if value is None:
-        return (1, [])
-    return (0, [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", value) if p])
-
-
 def building_counts(session: Session, user: Principal, community: str) -> list[BuildingCounts]:
     """Open flags per building (urgent, assigned and visited among them)."""
 
@@ -131,7 +124,8 @@ def building_counts(session: Session, user: Principal, community: str) -> list[B
         BuildingCounts(b, int(n), int(u or 0), int(a or 0), int(v or 0))
         for b, n, u, a, v in session.execute(statement).all()
     ]
-    return sorted(rows, key=lambda r: _natural(r.building))
+    # Buildings in the order people number them (2 before 10, 3栋 before B1); unregistered last.
+    return sorted(rows, key=lambda r: (r.building is None, natural_key(r.building)))
 
 
 def community_flags(

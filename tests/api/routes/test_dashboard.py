@@ -146,3 +146,21 @@ def test_flag_list_view_is_audited_with_the_flags_shown(
     assert (event.username, event.action, event.object_type) == ("sec", "view", "flags")
     assert event.community == SUNNY
     assert audited_ids(event.detail) == shown and len(shown) == 4
+
+
+def test_buildings_named_with_letters_and_numbers_sort_without_error(settings: Settings) -> None:
+    """Building "B1" beside "10" and "2": numbers by value, letters after, unregistered last."""
+    from occupancy.api.dashboard_queries import building_counts
+    from occupancy.auth.principal import Principal
+    from occupancy.db.session import session_scope
+    from occupancy.db.tables import Flag, Unit
+
+    with session_scope(settings.resolved_db_url) as session:
+        for unit_id, building in (("T-10", "10"), ("T-B1", "B1"), ("T-2", "2"), ("T-X", None)):
+            if building is not None:
+                session.add(Unit(unit_id=unit_id, community="Mixed", building=building))
+            session.add(Flag(unit_id=unit_id, community="Mixed", kind="meter_offline", score=0.5))
+    admin = Principal(1, "admin", "admin")
+    with session_scope(settings.resolved_db_url) as session:
+        rows = building_counts(session, admin, "Mixed")
+    assert [r.building for r in rows] == ["2", "10", "B1", None]
