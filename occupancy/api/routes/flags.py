@@ -72,19 +72,11 @@ def read_flags(
 def read_flag(
     request: Request, flag_id: FlagId, user: FlagReader, session: SessionDep
 ) -> FlagPublic:
-    flag = queries.get_flag(session, flag_id)
-    if flag is None or not user.sees_flag(flag, queries.get_unit(session, flag.unit_id)):
-        raise HTTPException(status_code=404, detail=f"no flag with id {flag_id}")
-    record(
-        session,
-        user,
-        "view",
-        "flag",
-        flag.id,
-        community=flag.community,
-        address=client_address(request),
-    )
-    session.commit()
+    try:
+        flag, _unit = flag_actions.find_flag(session, user, flag_id)
+    except FlagNotFound:
+        raise HTTPException(status_code=404, detail=f"no flag with id {flag_id}") from None
+    flag_actions.record_view(session, user, flag, address=client_address(request))
     return FlagPublic.model_validate(flag)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -41,6 +41,7 @@ from occupancy.db.tables import (
     Flag,
     User,
 )
+from occupancy.timeseries import local_midnight
 from occupancy.workflow.actions import MAX_NOTE_CHARS
 from occupancy.workflow.worklist import (
     WorkerList,
@@ -90,11 +91,6 @@ def _find_worker(session: Session, user: Principal, username: str | None) -> Use
     ):
         raise _worker_not_found(username)
     return worker
-
-
-def _today(now: datetime, tz: tzinfo) -> datetime:
-    """Local midnight: "visited today" follows the worker's day, not UTC's."""
-    return now.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -193,7 +189,7 @@ def worklist_page(
     today's visits at the bottom, greyed, so a wrong entry can be corrected."""
     if worker is None and user.can("flags.assign"):
         return RedirectResponse("/worklists", status_code=status.HTTP_303_SEE_OTHER)
-    loaded = _load(session, user, worker, visited_since=_today(now, settings.tz))
+    loaded = _load(session, user, worker, visited_since=local_midnight(now, settings.tz))
     _audit(session, user, request, "view", loaded, "page")
     saved_row = next((r for r in loaded.rows if r.flag_id == saved), None)
     return page(
@@ -306,7 +302,7 @@ def worklists_page(
 ) -> HTMLResponse:
     """Each grid worker of the community with how many doors they have left (urgent ones
     too) and visited today, linking to their list, its print layout and CSV."""
-    since = _today(now, settings.tz)
+    since = local_midnight(now, settings.tz)
     sections = [
         CommunityLists(c, _lists_in_scope(session, user, c, since))
         for c in _overview_communities(session, user, community)
@@ -346,7 +342,7 @@ def read_worklist(
 ) -> WorklistOut:
     """A door-knock list in walking order (urgent first, then building, entrance, floor and
     room). 404 for a worker you may not see."""
-    since = _today(now, settings.tz) if visited_today else None
+    since = local_midnight(now, settings.tz) if visited_today else None
     try:
         loaded = _load(session, user, worker, visited_since=since)
     except HTTPException as error:
