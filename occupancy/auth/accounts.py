@@ -44,22 +44,10 @@ def create_user(
         raise AccountError(
             f"username {username!r} must be 2-64 letters, digits or . _ - @ (no spaces)"
         )
-    if role not in ROLES:
-        raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
     community, grid = community.strip(), grid.strip()
-    if role in (SECRETARY, GRID_WORKER) and not community:
-        raise AccountError(f"a {role} needs --community: the community they serve")
-    if role == GRID_WORKER and not grid:
-        raise AccountError("a grid_worker needs --grid: the grid they walk")
-    if role == SECRETARY and grid:
-        raise AccountError("a secretary serves a whole community; leave --grid empty")
-    if role not in (SECRETARY, GRID_WORKER) and (community or grid):
-        raise AccountError(f"an {role} account is not tied to a community or grid")
+    check_scope(role, community, grid)
     check_password_strength(password, username=username)
-    taken = session.scalar(
-        select(func.count()).where(func.lower(User.username) == username.lower())
-    )
-    if taken:
+    if username_taken(session, username):
         raise AccountError(f"username {username!r} is taken")
     user = User(
         username=username,
@@ -73,6 +61,28 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def check_scope(role: str, community: str, grid: str) -> None:
+    """A role's scope must be complete and no wider: an account without a scope could see
+    nothing, and one with a wider scope than its role would see too much."""
+    if role not in ROLES:
+        raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if role in (SECRETARY, GRID_WORKER) and not community:
+        raise AccountError(f"a {role} needs a community: the community they serve")
+    if role == GRID_WORKER and not grid:
+        raise AccountError("a grid_worker needs a grid: the grid they walk")
+    if role == SECRETARY and grid:
+        raise AccountError("a secretary serves a whole community; leave grid empty")
+    if role not in (SECRETARY, GRID_WORKER) and (community or grid):
+        raise AccountError(f"an {role} account is not tied to a community or grid")
+
+
+def username_taken(session: Session, username: str) -> bool:
+    count = session.scalar(
+        select(func.count()).where(func.lower(User.username) == username.strip().lower())
+    )
+    return bool(count)
 
 
 def set_password(session: Session, user: User, password: str) -> None:

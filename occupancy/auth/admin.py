@@ -13,24 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from occupancy.audit.log import Actor
-from occupancy.auth.accounts import AccountError, set_password
+from occupancy.auth.accounts import AccountError, check_scope, set_password
 from occupancy.auth.passwords import WeakPasswordError
 from occupancy.auth.sessions import end_all_sessions
-from occupancy.db.tables import ASSIGNED_FLAG_STATE, GRID_WORKER, ROLES, SECRETARY, Flag, User
-
-
-def check_scope(role: str, community: str, grid: str) -> None:
-    """The same rules ``create_user`` applies: a role's scope must be complete and no wider."""
-    if role not in ROLES:
-        raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if role in (SECRETARY, GRID_WORKER) and not community:
-        raise AccountError(f"a {role} needs a community: the community they serve")
-    if role == GRID_WORKER and not grid:
-        raise AccountError("a grid_worker needs a grid: the grid they walk")
-    if role == SECRETARY and grid:
-        raise AccountError("a secretary serves a whole community; leave grid empty")
-    if role not in (SECRETARY, GRID_WORKER) and (community or grid):
-        raise AccountError(f"an {role} account is not tied to a community or grid")
+from occupancy.db.tables import ASSIGNED_FLAG_STATE, Flag, User
 
 
 def find_user(session: Session, username: str) -> User:
@@ -38,13 +24,6 @@ def find_user(session: Session, username: str) -> User:
     if user is None:
         raise AccountError(f"there is no user {username!r}")
     return user
-
-
-def username_taken(session: Session, username: str) -> bool:
-    count = session.scalar(
-        select(func.count()).where(func.lower(User.username) == username.strip().lower())
-    )
-    return bool(count)
 
 
 @dataclass

@@ -69,8 +69,7 @@ def add(
     ] = False,
 ) -> None:
     """Add an account; the password is asked for twice (or read with --password-stdin)."""
-    from occupancy.auth.accounts import AccountError, create_user
-    from occupancy.auth.admin import check_scope, username_taken
+    from occupancy.auth.accounts import AccountError, check_scope, create_user, username_taken
     from occupancy.auth.passwords import WeakPasswordError
     from occupancy.db.session import session_scope
 

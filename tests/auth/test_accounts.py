@@ -9,12 +9,13 @@ from sqlalchemy import select
 from occupancy.auth.accounts import (
     AccountError,
     authenticate,
+    check_scope,
     create_api_token,
     create_user,
     revoke_api_tokens,
     user_for_token,
 )
-from occupancy.auth.admin import check_scope, find_user, update_user
+from occupancy.auth.admin import find_user, update_user
 from occupancy.auth.passwords import WeakPasswordError
 from occupancy.auth.sessions import resolve_session, session_ids, start_session
 from occupancy.db.session import session_scope

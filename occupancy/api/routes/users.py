@@ -34,8 +34,9 @@ from occupancy.auth.accounts import (
     create_api_token,
     create_user,
     revoke_api_tokens,
+    username_taken,
 )
-from occupancy.auth.admin import Changes, update_user, username_taken
+from occupancy.auth.admin import Changes, update_user
 from occupancy.auth.passwords import WeakPasswordError
 from occupancy.auth.principal import Principal
 from occupancy.auth.secrets import digest
