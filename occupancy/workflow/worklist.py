@@ -304,18 +304,21 @@ def _row(flag: Flag, unit: Unit | None) -> WorklistRow:
     )
 
 
+#: The pages' labels (``kind.*`` and ``outcome.*`` in occupancy/api/i18n.py and
+#: messages/flags.py), repeated here so the workflow layer does not import the web layer;
+#: tests/workflow/test_worklist.py keeps the two the same.
 _KINDS = {
     UNREGISTERED_ACTIVITY: ("未登记但有生活迹象", "Unregistered activity"),
     REGISTERED_SILENT: ("已登记但无生活迹象", "Registered, silent"),
     METER_OFFLINE: ("电表离线", "Meter offline"),
 }
 _OUTCOMES = {
-    "found_registered": ("有人居住，已登记", "occupant found, registered"),
-    "found_needs_help": ("有人居住，需要帮助", "occupant found, needs help"),
-    "vacant": ("空置", "vacant"),
-    "no_answer": ("无人应门", "no answer"),
-    "refused": ("拒绝配合", "refused"),
-    "other": ("其他", "other"),
+    "found_registered": ("见到住户，已登记", "Occupant found, registered"),
+    "found_needs_help": ("见到住户，需要帮助", "Occupant found, needs help"),
+    "vacant": ("空置", "Vacant"),
+    "no_answer": ("无人应门", "No answer"),
+    "refused": ("拒绝配合", "Refused"),
+    "other": ("其他", "Other"),
 }
 
 

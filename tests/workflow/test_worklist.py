@@ -237,7 +237,7 @@ def test_csv_in_english() -> None:
     assert table[0][:3] == ["No.", "Urgent", "Building"]
     assert table[1][1] == "yes" and table[1][4] == "-1"  # a basement floor stays a number
     assert table[1][7:9] == ["Registered, silent", "no activity for 40 h"]
-    assert table[1][11:13] == ["2026-03-10 08:00", "no answer"]
+    assert table[1][11:13] == ["2026-03-10 08:00", "No answer"]
 
 
 @pytest.mark.parametrize(
@@ -258,3 +258,18 @@ def test_short_evidence_of_a_silent_home(evidence: dict, zh: str, en: str) -> No
 
     assert short_evidence("registered_silent", evidence, "zh-CN") == zh
     assert short_evidence("registered_silent", evidence, "en") == en
+
+
+def test_the_csv_names_kinds_and_outcomes_as_the_pages_do() -> None:
+    """The list printed or opened in Excel must not call an outcome something else than the
+    phone page the worker entered it on."""
+    from occupancy.api.i18n import MESSAGES
+    from occupancy.db.tables import VISIT_OUTCOMES
+    from occupancy.flags.record import FLAG_KINDS
+    from occupancy.workflow.worklist import kind_label, outcome_label
+
+    for language in ("zh-CN", "en"):
+        for kind in FLAG_KINDS:
+            assert kind_label(kind, language) == MESSAGES[language][f"kind.{kind}"]
+        for outcome in VISIT_OUTCOMES:
+            assert outcome_label(outcome, language) == MESSAGES[language][f"outcome.{outcome}"]
