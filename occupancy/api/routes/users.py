@@ -80,16 +80,15 @@ def _create(
         )
     except WeakPasswordError as exc:
         raise AccountError(str(exc)) from exc
-    record(
+    _audit(
         session,
         admin,
         "create",
         "user",
-        user.username,
-        community=user.community,
-        address=client_address(request),
-        now=now,
-        detail=f"role={user.role} grid={user.grid or '-'}",
+        user,
+        request,
+        now,
+        f"role={user.role} grid={user.grid or '-'}",
     )
     return user
 
@@ -145,6 +144,30 @@ def read_user(user_id: UserId, admin: Admin, session: SessionDep) -> UserDetail:
     )
 
 
+def _audit(
+    session: Session,
+    admin: Principal,
+    action: str,
+    object_type: str,
+    user: User,
+    request: Request,
+    now: datetime,
+    detail: str,
+) -> None:
+    """Audit what an admin did to an account (never a password or a token's value)."""
+    record(
+        session,
+        admin,
+        action,
+        object_type,
+        user.username,
+        community=user.community,
+        address=client_address(request),
+        now=now,
+        detail=detail,
+    )
+
+
 def _record_update(
     session: Session,
     admin: Principal,
@@ -155,17 +178,7 @@ def _record_update(
 ) -> None:
     """Audit an account change (what changed, never a password), if anything did."""
     if changes.fields:
-        record(
-            session,
-            admin,
-            "update",
-            "user",
-            user.username,
-            community=user.community,
-            address=client_address(request),
-            now=now,
-            detail=str(changes),
-        )
+        _audit(session, admin, "update", "user", user, request, now, str(changes))
 
 
 @router.patch("/{user_id}", response_model=UserPublic, responses=_ACCOUNT_REFUSED)
@@ -204,16 +217,15 @@ def new_token(
     name = body.name if body else ""
     value = create_api_token(session, user, name)
     token = session.scalars(select(ApiToken).where(ApiToken.token_hash == digest(value))).one()
-    record(
+    _audit(
         session,
         admin,
         "create",
         "api_token",
-        user.username,
-        community=user.community,
-        address=client_address(request),
-        now=now,
-        detail=f"token {token.id} {token.name}".strip(),
+        user,
+        request,
+        now,
+        f"token {token.id} {token.name}".strip(),
     )
     session.commit()
     return TokenCreated(id=token.id, name=token.name, token=value)
@@ -226,17 +238,7 @@ def revoke_tokens(
     """Revoke every API token of the account (a script's token leaked, a person left)."""
     user = _get_user(session, user_id)
     count = revoke_api_tokens(session, user)
-    record(
-        session,
-        admin,
-        "revoke",
-        "api_token",
-        user.username,
-        community=user.community,
-        address=client_address(request),
-        now=now,
-        detail=f"{count} revoked",
-    )
+    _audit(session, admin, "revoke", "api_token", user, request, now, f"{count} revoked")
     session.commit()
     return TokensRevoked(revoked=count)
 
