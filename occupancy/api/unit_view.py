@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from occupancy.api.consumption import UnitWindow, unit_window
 from occupancy.api.queries import CLOSED_STATES, get_unit, list_flags
+from occupancy.audit.log import record
 from occupancy.auth.principal import Principal
 from occupancy.db.tables import Flag, Unit
 from occupancy.store.base import ReadingStore
@@ -77,3 +78,10 @@ def load_unit_view(
         community = window.community
     flags = [f for f in every_flag if f.state not in CLOSED_STATES] if open_only else every_flag
     return UnitView(unit_id, community, register, flags, window)
+
+
+def audit_unit_view(session: Session, user: Principal, view: UnitView, *, address: str) -> None:
+    """Record that ``user`` saw the unit (API and page alike) and commit: who looked at a
+    home's readings is asked for even when nothing changed."""
+    record(session, user, "view", "unit", view.unit_id, community=view.community, address=address)
+    session.commit()

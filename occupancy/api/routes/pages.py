@@ -24,7 +24,7 @@ from occupancy.api.deps import (
     client_address,
 )
 from occupancy.api.schemas import FlagKind
-from occupancy.api.unit_view import EndDay, load_unit_view
+from occupancy.api.unit_view import EndDay, audit_unit_view, load_unit_view
 from occupancy.audit.log import listed, record
 from occupancy.auth.principal import Principal
 
@@ -95,15 +95,6 @@ def unit_page(
     )
     if view is None:
         raise HTTPException(status_code=404, detail={"key": "unit", "name": unit_id})
-    record(
-        session,
-        user,
-        "view",
-        "unit",
-        view.unit_id,
-        community=view.community,
-        address=client_address(request),
-    )
-    session.commit()
+    audit_unit_view(session, user, view, address=client_address(request))
     chart = hourly_chart(view.window.start, view.window.hourly_kwh, view.window.lights_on)
     return page("unit.html", view=view, chart=chart, days=settings.window_days)

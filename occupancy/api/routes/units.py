@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 
 from occupancy.api.deps import NowDep, Requires, SessionDep, SettingsDep, StoreDep, client_address
 from occupancy.api.schemas import FlagPublic, HourlyConsumption, UnitDetail, UnitPublic
-from occupancy.api.unit_view import EndDay, load_unit_view
-from occupancy.audit.log import record
+from occupancy.api.unit_view import EndDay, audit_unit_view, load_unit_view
 from occupancy.auth.principal import Principal
 
 router = APIRouter(prefix="/units", tags=["units"])
@@ -43,16 +42,7 @@ def read_unit(
             status_code=404,
             detail=f"unit {unit_id!r} has no register entry, flags or data you may see",
         )
-    record(
-        session,
-        user,
-        "view",
-        "unit",
-        view.unit_id,
-        community=view.community,
-        address=client_address(request),
-    )
-    session.commit()
+    audit_unit_view(session, user, view, address=client_address(request))
     return UnitDetail(
         unit_id=view.unit_id,
         community=view.community,
